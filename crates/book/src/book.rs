@@ -1,19 +1,27 @@
-//! The book: storage, matching, queries. (Skeleton; implementation in progress.)
+//! The book: storage, matching and queries. The module doc of the crate is the specification;
+//! this file follows it section by section.
+
+use std::collections::BTreeSet;
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
-use crate::{Event, Expiry, NewOrder, Reject, StpMode, TimeInForce};
+use crate::index::IndexTable;
+use crate::ladder::Ladder;
+use crate::{
+    CancelReason, Event, Expiry, NewOrder, Reject, StpMode, TimeInForce, ORDERS_PER_BOOK_HARD_MAX,
+    PRICE_TICKS_MAX, QTY_LOTS_MAX,
+};
 
-/// Named bounds of one book.
+/// Named bounds of one book. See the crate doc's "Bounds" table for what happens at each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookLimits {
     /// Resting orders one account may have in this book.
     pub orders_per_account_max: u32,
-    /// Resting orders in this book.
+    /// Resting orders in this book (at most [`ORDERS_PER_BOOK_HARD_MAX`]).
     pub orders_per_book_max: u32,
-    /// Distinct price levels (both sides together) in this book.
+    /// Distinct price levels, both sides together, in this book.
     pub price_levels_max: u32,
-    /// Makers one incoming order may meet (fills, self-trade actions and expired makers removed).
+    /// Makers one incoming order may meet (fills, self-trade actions, expired makers removed).
     pub match_steps_max: u32,
 }
 
@@ -28,20 +36,40 @@ impl Default for BookLimits {
     }
 }
 
+impl BookLimits {
+    /// Checks that every limit is usable.
+    pub fn validate(&self) -> Result<(), LimitsError> {
+        let all = [
+            self.orders_per_account_max,
+            self.orders_per_book_max,
+            self.price_levels_max,
+            self.match_steps_max,
+        ];
+        if all.contains(&0) {
+            return Err(LimitsError::Zero);
+        }
+        if self.orders_per_book_max > ORDERS_PER_BOOK_HARD_MAX {
+            return Err(LimitsError::TooManyOrders);
+        }
+        Ok(())
+    }
+}
+
 /// Invalid [`BookLimits`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LimitsError {
     /// A limit is zero.
     #[error("every book limit must be at least 1")]
     Zero,
-    /// `orders_per_book_max` above [`crate::ORDERS_PER_BOOK_HARD_MAX`].
-    #[error("orders_per_book_max exceeds the hard maximum")]
+    /// `orders_per_book_max` above [`ORDERS_PER_BOOK_HARD_MAX`].
+    #[error("orders_per_book_max exceeds the hard maximum of {ORDERS_PER_BOOK_HARD_MAX}")]
     TooManyOrders,
 }
 
 /// One price level as queries report it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelView {
+    /// Price of the level.
     pub price: PriceTicks,
     /// Sum of the remaining sizes of the level's orders.
     pub qty: QtyLots,
@@ -66,7 +94,8 @@ pub struct OrderView {
 }
 
 /// What a taker of a given notional would meet: the smallest prefix of the opposite side, in
-/// priority order and whole lots, whose notional reaches the target.
+/// priority order and whole lots, whose notional reaches the target. Resting orders count as they
+/// stand (expired orders not yet swept included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Impact {
     /// Lots taken.
@@ -79,52 +108,1203 @@ pub struct Impact {
     pub complete: bool,
 }
 
-/// One market's order book.
-#[derive(Debug)]
-pub struct Book {
-    limits: BookLimits,
+/// "No link" in the intrusive lists and free handles.
+const NIL: u32 = u32::MAX;
+
+const HAS_CLIENT_ID: u8 = 1;
+const REDUCE_ONLY: u8 = 2;
+const EXPIRES_BY_HEIGHT: u8 = 4;
+const EXPIRES_BY_TIME: u8 = 8;
+
+/// A resting order: 72 bytes, linked into its level's FIFO and its account's list.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    id: u64,
+    price: u64,
+    qty: u64,
+    client_id: u64,
+    expires_at: u64,
+    account: u32,
+    level: u32,
+    prev: u32,
+    next: u32,
+    acct_prev: u32,
+    acct_next: u32,
+    side: Side,
+    tif: TimeInForce,
+    stp: StpMode,
+    bits: u8,
 }
 
-#[allow(unused_variables, clippy::unimplemented)]
+impl Slot {
+    fn expiry(&self) -> Expiry {
+        if self.bits & EXPIRES_BY_HEIGHT != 0 {
+            Expiry::Height(self.expires_at)
+        } else if self.bits & EXPIRES_BY_TIME != 0 {
+            Expiry::TimeMs(self.expires_at)
+        } else {
+            Expiry::Never
+        }
+    }
+
+    #[inline]
+    fn is_expired(&self, now: Now) -> bool {
+        self.bits & (EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 && self.expiry().is_expired(now)
+    }
+
+    fn client_id(&self) -> Option<ClientOrderId> {
+        (self.bits & HAS_CLIENT_ID != 0).then_some(ClientOrderId(self.client_id))
+    }
+
+    fn view(&self) -> OrderView {
+        OrderView {
+            id: OrderId(self.id),
+            account: AccountId(self.account),
+            client_id: self.client_id(),
+            side: self.side,
+            price: PriceTicks(self.price),
+            qty: QtyLots(self.qty),
+            tif: self.tif,
+            expiry: self.expiry(),
+            reduce_only: self.bits & REDUCE_ONLY != 0,
+            stp: self.stp,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    price: u64,
+    total: u64,
+    head: u32,
+    tail: u32,
+    count: u32,
+    side: Side,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct AccountOrders {
+    account: u32,
+    head: u32,
+    tail: u32,
+    count: u32,
+}
+
+/// The incoming side of a match.
+#[derive(Clone, Copy, Debug)]
+struct Taker {
+    id: u64,
+    account: u32,
+    side: Side,
+    limit: u64,
+    rem: u64,
+    stp: StpMode,
+}
+
+/// How matching ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MatchEnd {
+    /// The taker has no size left.
+    Filled,
+    /// No acceptable maker is left; the taker may rest.
+    Exhausted,
+    /// Self-trade prevention cancelled the taker (event already emitted).
+    Stopped,
+    /// `match_steps_max` reached with acceptable makers left.
+    StepLimit,
+}
+
+/// One market's order book.
+#[derive(Clone, Debug)]
+pub struct Book {
+    limits: BookLimits,
+    orders: Vec<Slot>,
+    free_orders: Vec<u32>,
+    len: usize,
+    ids: IndexTable<u64>,
+    client_ids: IndexTable<(u32, u64)>,
+    accounts: IndexTable<u32>,
+    account_orders: Vec<AccountOrders>,
+    free_accounts: Vec<u32>,
+    levels: Vec<Level>,
+    free_levels: Vec<u32>,
+    level_count: usize,
+    ladder: Ladder,
+    best_bid: Option<u64>,
+    best_ask: Option<u64>,
+    by_height: BTreeSet<(u64, u64)>,
+    by_time: BTreeSet<(u64, u64)>,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Book::build(BookLimits::default(), 0)
+    }
+}
+
 impl Book {
+    /// An empty book with these limits.
     pub fn new(limits: BookLimits) -> Result<Book, LimitsError> {
-        unimplemented!()
+        Book::with_capacity(limits, 0)
     }
+
+    /// An empty book with room for `orders` resting orders before any storage grows.
     pub fn with_capacity(limits: BookLimits, orders: usize) -> Result<Book, LimitsError> {
-        unimplemented!()
+        limits.validate()?;
+        Ok(Book::build(limits, orders.min(limits.orders_per_book_max as usize)))
     }
+
+    fn build(limits: BookLimits, orders: usize) -> Book {
+        Book {
+            limits,
+            orders: Vec::with_capacity(orders),
+            free_orders: Vec::new(),
+            len: 0,
+            ids: IndexTable::with_capacity(orders),
+            client_ids: IndexTable::with_capacity(0),
+            accounts: IndexTable::with_capacity(0),
+            account_orders: Vec::new(),
+            free_accounts: Vec::new(),
+            levels: Vec::new(),
+            free_levels: Vec::new(),
+            level_count: 0,
+            ladder: Ladder::new(),
+            best_bid: None,
+            best_ask: None,
+            by_height: BTreeSet::new(),
+            by_time: BTreeSet::new(),
+        }
+    }
+
+    /// The book's limits.
     pub fn limits(&self) -> &BookLimits {
         &self.limits
     }
-    pub fn place(&mut self, now: Now, order: &NewOrder, out: &mut Vec<Event>) -> Result<(), Reject> {
-        unimplemented!()
+
+    // ----------------------------------------------------------------------------------------
+    // Placing
+
+    /// Places a new order at `now`: checks it (crate doc, "Placing an order"), then matches it
+    /// and rests or cancels its remainder. Events go to `out`; on rejection the book is unchanged
+    /// and the reason is both returned and appended as [`Event::Rejected`].
+    pub fn place(
+        &mut self,
+        now: Now,
+        order: &NewOrder,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        match self.check_new(now, order) {
+            Ok(price) => {
+                self.execute_new(now, order, price, out);
+                Ok(())
+            }
+            Err(reason) => {
+                out.push(Event::Rejected { id: Some(order.id), reason });
+                Err(reason)
+            }
+        }
     }
-    pub fn cancel(&mut self, account: AccountId, id: OrderId, out: &mut Vec<Event>) -> Result<(), Reject> {
-        unimplemented!()
+
+    /// Every check of a new order, in the specified order, without changing anything. Returns the
+    /// price the order will use (slid for `PostOnlySlide`).
+    fn check_new(&self, now: Now, order: &NewOrder) -> Result<u64, Reject> {
+        check_size_and_price(order.qty, order.price)?;
+        if order.expiry.is_expired(now) {
+            return Err(Reject::ExpiredAtEntry);
+        }
+        if self.ids.get(order.id.0).is_some() {
+            return Err(Reject::DuplicateOrderId);
+        }
+        if let Some(cid) = order.client_id {
+            if self.client_ids.get((order.account.0, cid.0)).is_some() {
+                return Err(Reject::DuplicateClientOrderId);
+            }
+        }
+        let price = self.post_only_price(now, order.side, order.tif, order.price.0)?;
+        if order.tif.can_rest() {
+            if self.account_order_count(order.account) >= self.limits.orders_per_account_max {
+                return Err(Reject::AccountOrderLimit);
+            }
+            if self.len >= self.limits.orders_per_book_max as usize {
+                return Err(Reject::BookOrderLimit);
+            }
+            if self.level_count >= self.limits.price_levels_max as usize
+                && self.ladder.get(price).is_none()
+            {
+                return Err(Reject::PriceLevelLimit);
+            }
+        }
+        if order.tif == TimeInForce::Fok && !self.fok_fillable(now, order) {
+            return Err(Reject::FokWouldNotFill);
+        }
+        Ok(price)
     }
-    pub fn cancel_by_client_id(&mut self, account: AccountId, client_id: ClientOrderId, out: &mut Vec<Event>) -> Result<(), Reject> {
-        unimplemented!()
+
+    /// Step 4 of the checks: the price a post-only order will use, or `PostOnlyWouldCross`.
+    /// Other orders keep their price.
+    fn post_only_price(
+        &self,
+        now: Now,
+        side: Side,
+        tif: TimeInForce,
+        price: u64,
+    ) -> Result<u64, Reject> {
+        if !tif.is_post_only() {
+            return Ok(price);
+        }
+        let best = self.effective_opposite_best(now, side).ok_or(Reject::PostOnlyWouldCross)?;
+        let Some(best) = best else { return Ok(price) };
+        if !side.accepts(PriceTicks(price), PriceTicks(best)) {
+            return Ok(price);
+        }
+        if tif != TimeInForce::PostOnlySlide {
+            return Err(Reject::PostOnlyWouldCross);
+        }
+        let slid = match side {
+            Side::Buy => best.checked_sub(1).filter(|&p| p > 0),
+            Side::Sell => best.checked_add(1).filter(|&p| p <= PRICE_TICKS_MAX),
+        };
+        slid.ok_or(Reject::PostOnlyWouldCross)
     }
-    pub fn cancel_all(&mut self, account: AccountId, side: Option<Side>, out: &mut Vec<Event>) -> u32 {
-        unimplemented!()
+
+    /// The price of the first opposite maker, in priority order, that is not expired:
+    /// `Some(None)` if there is none, `None` if `match_steps_max` makers were looked at first.
+    fn effective_opposite_best(&self, now: Now, side: Side) -> Option<Option<u64>> {
+        let mut steps = 0u32;
+        let mut price = self.best_of(side.opposite());
+        while let Some(p) = price {
+            let mut o = self.level_at(p).head;
+            while o != NIL {
+                if steps >= self.limits.match_steps_max {
+                    return None;
+                }
+                steps += 1;
+                let slot = &self.orders[o as usize];
+                if !slot.is_expired(now) {
+                    return Some(Some(p));
+                }
+                o = slot.next;
+            }
+            price = self.next_level_away(side.opposite(), p);
+        }
+        Some(None)
     }
-    pub fn modify(&mut self, now: Now, account: AccountId, id: OrderId, price: PriceTicks, qty: QtyLots, out: &mut Vec<Event>) -> Result<(), Reject> {
-        unimplemented!()
+
+    /// Dry run of matching for a fill-or-kill order (check 6).
+    fn fok_fillable(&self, now: Now, order: &NewOrder) -> bool {
+        let mut need = order.qty.0;
+        let mut steps = 0u32;
+        let maker_side = order.side.opposite();
+        let mut price = self.best_of(maker_side);
+        while let Some(p) = price {
+            if !order.side.accepts(order.price, PriceTicks(p)) {
+                return false;
+            }
+            let mut o = self.level_at(p).head;
+            while o != NIL {
+                if steps >= self.limits.match_steps_max {
+                    return false;
+                }
+                steps += 1;
+                let slot = &self.orders[o as usize];
+                o = slot.next;
+                if slot.is_expired(now) {
+                    continue;
+                }
+                if slot.account == order.account.0 {
+                    if order.stp == StpMode::CancelOldest {
+                        continue;
+                    }
+                    return false;
+                }
+                need -= need.min(slot.qty);
+                if need == 0 {
+                    return true;
+                }
+            }
+            price = self.next_level_away(maker_side, p);
+        }
+        false
     }
+
+    /// Runs an accepted new order: `Accepted`, matching, then rest or cancel the remainder.
+    fn execute_new(&mut self, now: Now, order: &NewOrder, price: u64, out: &mut Vec<Event>) {
+        out.push(Event::Accepted {
+            id: order.id,
+            account: order.account,
+            side: order.side,
+            price: PriceTicks(price),
+            qty: order.qty,
+        });
+        let mut bits = 0;
+        if order.client_id.is_some() {
+            bits |= HAS_CLIENT_ID;
+        }
+        if order.reduce_only {
+            bits |= REDUCE_ONLY;
+        }
+        let expires_at = match order.expiry {
+            Expiry::Never => 0,
+            Expiry::Height(h) => {
+                bits |= EXPIRES_BY_HEIGHT;
+                h
+            }
+            Expiry::TimeMs(t) => {
+                bits |= EXPIRES_BY_TIME;
+                t
+            }
+        };
+        let slot = Slot {
+            id: order.id.0,
+            price,
+            qty: order.qty.0,
+            client_id: order.client_id.map_or(0, |c| c.0),
+            expires_at,
+            account: order.account.0,
+            level: NIL,
+            prev: NIL,
+            next: NIL,
+            acct_prev: NIL,
+            acct_next: NIL,
+            side: order.side,
+            tif: order.tif,
+            stp: order.stp,
+            bits,
+        };
+        self.match_and_finish(now, slot, out);
+    }
+
+    /// Matches `slot` as a taker and rests or cancels what is left of it.
+    fn match_and_finish(&mut self, now: Now, mut slot: Slot, out: &mut Vec<Event>) {
+        let mut taker = Taker {
+            id: slot.id,
+            account: slot.account,
+            side: slot.side,
+            limit: slot.price,
+            rem: slot.qty,
+            stp: slot.stp,
+        };
+        let end = self.run_match(now, &mut taker, out);
+        let cancel = |reason| Event::Cancelled {
+            id: OrderId(taker.id),
+            account: AccountId(taker.account),
+            remaining: QtyLots(taker.rem),
+            reason,
+        };
+        match end {
+            MatchEnd::Filled | MatchEnd::Stopped => {}
+            MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
+            MatchEnd::Exhausted if !slot.tif.can_rest() => out.push(cancel(CancelReason::Unfilled)),
+            MatchEnd::Exhausted => {
+                slot.qty = taker.rem;
+                self.rest(slot);
+                out.push(Event::Resting {
+                    id: OrderId(slot.id),
+                    account: AccountId(slot.account),
+                    side: slot.side,
+                    price: PriceTicks(slot.price),
+                    qty: QtyLots(slot.qty),
+                });
+            }
+        }
+    }
+
+    /// The matching loop of the crate doc ("Matching").
+    fn run_match(&mut self, now: Now, t: &mut Taker, out: &mut Vec<Event>) -> MatchEnd {
+        let maker_side = t.side.opposite();
+        let mut steps = 0u32;
+        loop {
+            if t.rem == 0 {
+                return MatchEnd::Filled;
+            }
+            let Some(price) = self.best_of(maker_side) else { return MatchEnd::Exhausted };
+            if !t.side.accepts(PriceTicks(t.limit), PriceTicks(price)) {
+                return MatchEnd::Exhausted;
+            }
+            if steps >= self.limits.match_steps_max {
+                return MatchEnd::StepLimit;
+            }
+            steps += 1;
+            let level = self.ladder.get(price).unwrap_or(NIL);
+            let m = self.levels[level as usize].head;
+            let maker = self.orders[m as usize];
+            if maker.is_expired(now) {
+                self.remove(m);
+                out.push(Event::Expired {
+                    id: OrderId(maker.id),
+                    account: AccountId(maker.account),
+                    remaining: QtyLots(maker.qty),
+                });
+                continue;
+            }
+            if maker.account == t.account {
+                if let Some(end) = self.self_trade(t, m, &maker, out) {
+                    return end;
+                }
+                continue;
+            }
+            let qty = t.rem.min(maker.qty);
+            t.rem -= qty;
+            let maker_remaining = maker.qty - qty;
+            self.reduce(m, level, qty);
+            out.push(Event::Fill {
+                maker_id: OrderId(maker.id),
+                maker_account: AccountId(maker.account),
+                taker_id: OrderId(t.id),
+                taker_account: AccountId(t.account),
+                taker_side: t.side,
+                price: PriceTicks(price),
+                qty: QtyLots(qty),
+                maker_remaining: QtyLots(maker_remaining),
+                taker_remaining: QtyLots(t.rem),
+            });
+        }
+    }
+
+    /// Self-trade prevention between taker `t` and its own resting order `m`. Returns how
+    /// matching ends, or `None` to go on.
+    fn self_trade(
+        &mut self,
+        t: &mut Taker,
+        m: u32,
+        maker: &Slot,
+        out: &mut Vec<Event>,
+    ) -> Option<MatchEnd> {
+        let cancelled = |id: u64, remaining: u64| Event::Cancelled {
+            id: OrderId(id),
+            account: AccountId(t.account),
+            remaining: QtyLots(remaining),
+            reason: CancelReason::SelfTrade,
+        };
+        match t.stp {
+            StpMode::CancelNewest => {
+                out.push(cancelled(t.id, t.rem));
+                t.rem = 0;
+                Some(MatchEnd::Stopped)
+            }
+            StpMode::CancelOldest => {
+                self.remove(m);
+                out.push(cancelled(maker.id, maker.qty));
+                None
+            }
+            StpMode::CancelBoth => {
+                self.remove(m);
+                out.push(cancelled(maker.id, maker.qty));
+                out.push(cancelled(t.id, t.rem));
+                t.rem = 0;
+                Some(MatchEnd::Stopped)
+            }
+            StpMode::DecrementAndCancel => {
+                let qty = t.rem.min(maker.qty);
+                t.rem -= qty;
+                self.reduce(m, maker.level, qty);
+                out.push(Event::SelfTradeDecrement {
+                    taker_id: OrderId(t.id),
+                    maker_id: OrderId(maker.id),
+                    account: AccountId(t.account),
+                    qty: QtyLots(qty),
+                    taker_remaining: QtyLots(t.rem),
+                    maker_remaining: QtyLots(maker.qty - qty),
+                });
+                None
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Cancelling, modifying, expiring
+
+    /// Cancels a live order of `account` by id.
+    pub fn cancel(
+        &mut self,
+        account: AccountId,
+        id: OrderId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let found = self.owned(account, self.ids.get(id.0));
+        self.cancel_found(found, Some(id), out)
+    }
+
+    /// Cancels a live order of `account` by its client order id.
+    pub fn cancel_by_client_id(
+        &mut self,
+        account: AccountId,
+        client_id: ClientOrderId,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        let found = self.owned(account, self.client_ids.get((account.0, client_id.0)));
+        self.cancel_found(found, None, out)
+    }
+
+    fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
+        let slot = slot.ok_or(Reject::UnknownOrder)?;
+        if self.orders[slot as usize].account != account.0 {
+            return Err(Reject::NotOwner);
+        }
+        Ok(slot)
+    }
+
+    fn cancel_found(
+        &mut self,
+        found: Result<u32, Reject>,
+        id: Option<OrderId>,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        match found {
+            Ok(slot) => {
+                let order = self.remove(slot);
+                out.push(Event::Cancelled {
+                    id: OrderId(order.id),
+                    account: AccountId(order.account),
+                    remaining: QtyLots(order.qty),
+                    reason: CancelReason::User,
+                });
+                Ok(())
+            }
+            Err(reason) => {
+                out.push(Event::Rejected { id, reason });
+                Err(reason)
+            }
+        }
+    }
+
+    /// Cancels every resting order of `account` (on `side` only, if given), oldest queue place
+    /// first. Returns how many were cancelled.
+    pub fn cancel_all(
+        &mut self,
+        account: AccountId,
+        side: Option<Side>,
+        out: &mut Vec<Event>,
+    ) -> u32 {
+        let Some(a) = self.accounts.get(account.0) else { return 0 };
+        let mut o = self.account_orders[a as usize].head;
+        let mut cancelled = 0;
+        // Bounded: the account's list holds at most `orders_per_account_max` orders.
+        while o != NIL {
+            let slot = self.orders[o as usize];
+            let next = slot.acct_next;
+            if side.is_none_or(|s| s == slot.side) {
+                self.remove(o);
+                out.push(Event::Cancelled {
+                    id: OrderId(slot.id),
+                    account,
+                    remaining: QtyLots(slot.qty),
+                    reason: CancelReason::User,
+                });
+                cancelled += 1;
+            }
+            o = next;
+        }
+        cancelled
+    }
+
+    /// Modifies price and size of a resting order of `account` (crate doc, "Cancel and
+    /// modify"). Atomic: on rejection the order is untouched.
+    pub fn modify(
+        &mut self,
+        now: Now,
+        account: AccountId,
+        id: OrderId,
+        price: PriceTicks,
+        qty: QtyLots,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
+        match self.check_modify(now, account, id, price, qty) {
+            Ok((slot, new_price)) => {
+                self.execute_modify(now, slot, new_price, qty.0, out);
+                Ok(())
+            }
+            Err(reason) => {
+                out.push(Event::Rejected { id: Some(id), reason });
+                Err(reason)
+            }
+        }
+    }
+
+    fn check_modify(
+        &self,
+        now: Now,
+        account: AccountId,
+        id: OrderId,
+        price: PriceTicks,
+        qty: QtyLots,
+    ) -> Result<(u32, u64), Reject> {
+        let slot = self.owned(account, self.ids.get(id.0))?;
+        check_size_and_price(qty, price)?;
+        let order = &self.orders[slot as usize];
+        if order.is_expired(now) {
+            return Err(Reject::OrderExpired);
+        }
+        if price.0 == order.price && qty.0 <= order.qty {
+            return Ok((slot, price.0));
+        }
+        let new_price = self.post_only_price(now, order.side, order.tif, price.0)?;
+        let own_level = &self.levels[order.level as usize];
+        let alone = own_level.count == 1;
+        let levels_without = self.level_count - usize::from(alone);
+        let level_exists = match self.ladder.get(new_price) {
+            Some(_) if new_price == order.price => !alone,
+            found => found.is_some(),
+        };
+        if !level_exists && levels_without >= self.limits.price_levels_max as usize {
+            return Err(Reject::PriceLevelLimit);
+        }
+        Ok((slot, new_price))
+    }
+
+    fn execute_modify(&mut self, now: Now, slot: u32, price: u64, qty: u64, out: &mut Vec<Event>) {
+        let order = self.orders[slot as usize];
+        let keep = price == order.price && qty <= order.qty;
+        out.push(Event::Modified {
+            id: OrderId(order.id),
+            account: AccountId(order.account),
+            price: PriceTicks(price),
+            qty: QtyLots(qty),
+            kept_priority: keep,
+        });
+        if keep {
+            self.reduce(slot, order.level, order.qty - qty);
+            return;
+        }
+        let mut again = self.remove(slot);
+        again.price = price;
+        again.qty = qty;
+        self.match_and_finish(now, again, out);
+    }
+
+    /// Removes up to `limit` expired orders (crate doc, "Expiry"). Returns how many.
     pub fn expire(&mut self, now: Now, limit: u32, out: &mut Vec<Event>) -> u32 {
-        unimplemented!()
+        let mut removed = 0;
+        while removed < limit {
+            let next = match self.by_height.first() {
+                Some(&(h, id)) if Expiry::Height(h).is_expired(now) => id,
+                _ => match self.by_time.first() {
+                    Some(&(t, id)) if Expiry::TimeMs(t).is_expired(now) => id,
+                    _ => break,
+                },
+            };
+            let Some(slot) = self.ids.get(next) else {
+                debug_assert!(false, "expiry index names a missing order");
+                break;
+            };
+            let order = self.remove(slot);
+            out.push(Event::Expired {
+                id: OrderId(order.id),
+                account: AccountId(order.account),
+                remaining: QtyLots(order.qty),
+            });
+            removed += 1;
+        }
+        removed
     }
-    pub fn best_bid(&self) -> Option<LevelView> { unimplemented!() }
-    pub fn best_ask(&self) -> Option<LevelView> { unimplemented!() }
-    pub fn depth(&self, side: Side, levels: usize) -> Vec<LevelView> { unimplemented!() }
-    pub fn level_orders(&self, price: PriceTicks) -> Vec<OrderView> { unimplemented!() }
-    pub fn impact(&self, taker_side: Side, notional: Notional) -> Impact { unimplemented!() }
-    pub fn order(&self, id: OrderId) -> Option<OrderView> { unimplemented!() }
-    pub fn order_by_client_id(&self, account: AccountId, client_id: ClientOrderId) -> Option<OrderView> { unimplemented!() }
-    pub fn orders_of(&self, account: AccountId) -> Vec<OrderView> { unimplemented!() }
-    pub fn len(&self) -> usize { unimplemented!() }
-    pub fn is_empty(&self) -> bool { unimplemented!() }
-    pub fn level_count(&self) -> usize { unimplemented!() }
-    pub fn account_order_count(&self, account: AccountId) -> u32 { unimplemented!() }
-    pub fn check_invariants(&self) -> Result<(), String> { unimplemented!() }
+
+    // ----------------------------------------------------------------------------------------
+    // Storage primitives
+
+    fn best_of(&self, side: Side) -> Option<u64> {
+        match side {
+            Side::Buy => self.best_bid,
+            Side::Sell => self.best_ask,
+        }
+    }
+
+    /// The next occupied price after `price` going away from the top of `side`'s book.
+    fn next_level_away(&self, side: Side, price: u64) -> Option<u64> {
+        match side {
+            Side::Buy => self.ladder.at_or_below(price.checked_sub(1)?),
+            Side::Sell => self.ladder.at_or_above(price.checked_add(1)?),
+        }
+    }
+
+    fn level_at(&self, price: u64) -> &Level {
+        let handle = self.ladder.get(price).unwrap_or(NIL);
+        &self.levels[handle as usize]
+    }
+
+    /// Takes `qty` off order `slot` (at level `level`), removing it if nothing is left.
+    fn reduce(&mut self, slot: u32, level: u32, qty: u64) {
+        let order = &mut self.orders[slot as usize];
+        if order.qty == qty {
+            self.remove(slot);
+        } else {
+            order.qty -= qty;
+            self.levels[level as usize].total -= qty;
+        }
+    }
+
+    /// Appends `slot` to the back of its price level and its account's list and indexes it.
+    fn rest(&mut self, mut slot: Slot) {
+        let level = self.level_for(slot.side, slot.price);
+        let account = self.account_entry(slot.account);
+        let handle = match self.free_orders.pop() {
+            Some(h) => h,
+            None => {
+                self.orders.push(slot);
+                (self.orders.len() - 1) as u32
+            }
+        };
+        let lvl = &mut self.levels[level as usize];
+        slot.level = level;
+        slot.prev = lvl.tail;
+        slot.next = NIL;
+        let acct = &mut self.account_orders[account as usize];
+        slot.acct_prev = acct.tail;
+        slot.acct_next = NIL;
+        if lvl.tail == NIL {
+            lvl.head = handle;
+        } else {
+            self.orders[lvl.tail as usize].next = handle;
+        }
+        lvl.tail = handle;
+        lvl.count += 1;
+        lvl.total += slot.qty;
+        if acct.tail == NIL {
+            acct.head = handle;
+        } else {
+            self.orders[acct.tail as usize].acct_next = handle;
+        }
+        acct.tail = handle;
+        acct.count += 1;
+        self.orders[handle as usize] = slot;
+        self.ids.insert(slot.id, handle);
+        if slot.bits & HAS_CLIENT_ID != 0 {
+            self.client_ids.insert((slot.account, slot.client_id), handle);
+        }
+        if slot.bits & EXPIRES_BY_HEIGHT != 0 {
+            self.by_height.insert((slot.expires_at, slot.id));
+        } else if slot.bits & EXPIRES_BY_TIME != 0 {
+            self.by_time.insert((slot.expires_at, slot.id));
+        }
+        self.len += 1;
+    }
+
+    /// The level at `price` on `side`, created (and the best price updated) if missing.
+    fn level_for(&mut self, side: Side, price: u64) -> u32 {
+        if let Some(level) = self.ladder.get(price) {
+            return level;
+        }
+        let level = Level { price, total: 0, head: NIL, tail: NIL, count: 0, side };
+        let handle = match self.free_levels.pop() {
+            Some(h) => {
+                self.levels[h as usize] = level;
+                h
+            }
+            None => {
+                self.levels.push(level);
+                (self.levels.len() - 1) as u32
+            }
+        };
+        self.ladder.insert(price, handle);
+        self.level_count += 1;
+        let best = match side {
+            Side::Buy => &mut self.best_bid,
+            Side::Sell => &mut self.best_ask,
+        };
+        if best.is_none_or(|b| side.is_better(PriceTicks(price), PriceTicks(b))) {
+            *best = Some(price);
+        }
+        handle
+    }
+
+    /// The handle of `account`'s order list, created if missing.
+    fn account_entry(&mut self, account: u32) -> u32 {
+        if let Some(a) = self.accounts.get(account) {
+            return a;
+        }
+        let entry = AccountOrders { account, head: NIL, tail: NIL, count: 0 };
+        let handle = match self.free_accounts.pop() {
+            Some(h) => {
+                self.account_orders[h as usize] = entry;
+                h
+            }
+            None => {
+                self.account_orders.push(entry);
+                (self.account_orders.len() - 1) as u32
+            }
+        };
+        self.accounts.insert(account, handle);
+        handle
+    }
+
+    /// Unlinks and unindexes a resting order, dropping its level and account entry if they
+    /// become empty. Returns the order as it was.
+    fn remove(&mut self, handle: u32) -> Slot {
+        let slot = self.orders[handle as usize];
+        // Level FIFO.
+        if slot.prev == NIL {
+            self.levels[slot.level as usize].head = slot.next;
+        } else {
+            self.orders[slot.prev as usize].next = slot.next;
+        }
+        if slot.next == NIL {
+            self.levels[slot.level as usize].tail = slot.prev;
+        } else {
+            self.orders[slot.next as usize].prev = slot.prev;
+        }
+        let level = &mut self.levels[slot.level as usize];
+        level.count -= 1;
+        level.total -= slot.qty;
+        if level.count == 0 {
+            self.drop_level(slot.level);
+        }
+        // Account list.
+        let a = self.accounts.get(slot.account).unwrap_or(NIL);
+        if slot.acct_prev == NIL {
+            self.account_orders[a as usize].head = slot.acct_next;
+        } else {
+            self.orders[slot.acct_prev as usize].acct_next = slot.acct_next;
+        }
+        if slot.acct_next == NIL {
+            self.account_orders[a as usize].tail = slot.acct_prev;
+        } else {
+            self.orders[slot.acct_next as usize].acct_prev = slot.acct_prev;
+        }
+        let acct = &mut self.account_orders[a as usize];
+        acct.count -= 1;
+        if acct.count == 0 {
+            self.accounts.remove(slot.account);
+            self.free_accounts.push(a);
+        }
+        // Indexes.
+        self.ids.remove(slot.id);
+        if slot.bits & HAS_CLIENT_ID != 0 {
+            self.client_ids.remove((slot.account, slot.client_id));
+        }
+        if slot.bits & EXPIRES_BY_HEIGHT != 0 {
+            self.by_height.remove(&(slot.expires_at, slot.id));
+        } else if slot.bits & EXPIRES_BY_TIME != 0 {
+            self.by_time.remove(&(slot.expires_at, slot.id));
+        }
+        self.free_orders.push(handle);
+        self.len -= 1;
+        slot
+    }
+
+    fn drop_level(&mut self, handle: u32) {
+        let Level { price, side, .. } = self.levels[handle as usize];
+        self.ladder.remove(price);
+        self.free_levels.push(handle);
+        self.level_count -= 1;
+        match side {
+            Side::Buy if self.best_bid == Some(price) => {
+                self.best_bid = self.next_level_away(Side::Buy, price);
+            }
+            Side::Sell if self.best_ask == Some(price) => {
+                self.best_ask = self.next_level_away(Side::Sell, price);
+            }
+            _ => {}
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Queries
+
+    fn level_view(&self, price: u64) -> LevelView {
+        let level = self.level_at(price);
+        LevelView { price: PriceTicks(price), qty: QtyLots(level.total), orders: level.count }
+    }
+
+    /// The best bid level.
+    pub fn best_bid(&self) -> Option<LevelView> {
+        self.best_bid.map(|p| self.level_view(p))
+    }
+
+    /// The best ask level.
+    pub fn best_ask(&self) -> Option<LevelView> {
+        self.best_ask.map(|p| self.level_view(p))
+    }
+
+    /// The first `levels` levels of `side`, best first (L2).
+    pub fn depth(&self, side: Side, levels: usize) -> Vec<LevelView> {
+        let mut out = Vec::new();
+        let mut price = self.best_of(side);
+        while let Some(p) = price {
+            if out.len() >= levels {
+                break;
+            }
+            out.push(self.level_view(p));
+            price = self.next_level_away(side, p);
+        }
+        out
+    }
+
+    /// The orders resting at `price`, in queue order (L3). Empty if no level is there.
+    pub fn level_orders(&self, price: PriceTicks) -> Vec<OrderView> {
+        let mut out = Vec::new();
+        let Some(level) = self.ladder.get(price.0) else { return out };
+        let mut o = self.levels[level as usize].head;
+        while o != NIL {
+            let slot = &self.orders[o as usize];
+            out.push(slot.view());
+            o = slot.next;
+        }
+        out
+    }
+
+    /// What a `taker_side` order for `notional` would meet (see [`Impact`]).
+    pub fn impact(&self, taker_side: Side, notional: Notional) -> Impact {
+        let maker_side = taker_side.opposite();
+        let mut qty = 0u64;
+        let mut got = 0u128;
+        let mut worst = None;
+        let mut price = self.best_of(maker_side);
+        while let Some(p) = price {
+            if got >= notional.0 {
+                break;
+            }
+            let level = self.level_at(p);
+            let need = (notional.0 - got).div_ceil(u128::from(p));
+            let take = need.min(u128::from(level.total)) as u64;
+            qty += take;
+            got += u128::from(take) * u128::from(p);
+            worst = Some(PriceTicks(p));
+            price = self.next_level_away(maker_side, p);
+        }
+        Impact { qty: QtyLots(qty), notional: Notional(got), worst, complete: got >= notional.0 }
+    }
+
+    /// A live order by id.
+    pub fn order(&self, id: OrderId) -> Option<OrderView> {
+        self.ids.get(id.0).map(|s| self.orders[s as usize].view())
+    }
+
+    /// A live order by its account and client order id.
+    pub fn order_by_client_id(
+        &self,
+        account: AccountId,
+        client_id: ClientOrderId,
+    ) -> Option<OrderView> {
+        self.client_ids.get((account.0, client_id.0)).map(|s| self.orders[s as usize].view())
+    }
+
+    /// An account's resting orders, oldest queue place first.
+    pub fn orders_of(&self, account: AccountId) -> Vec<OrderView> {
+        let mut out = Vec::new();
+        let Some(a) = self.accounts.get(account.0) else { return out };
+        let mut o = self.account_orders[a as usize].head;
+        while o != NIL {
+            let slot = &self.orders[o as usize];
+            out.push(slot.view());
+            o = slot.acct_next;
+        }
+        out
+    }
+
+    /// Number of resting orders.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no order rests.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of price levels, both sides.
+    pub fn level_count(&self) -> usize {
+        self.level_count
+    }
+
+    /// Number of resting orders of `account`.
+    pub fn account_order_count(&self, account: AccountId) -> u32 {
+        self.accounts.get(account.0).map_or(0, |a| self.account_orders[a as usize].count)
+    }
+
+    /// Approximate heap bytes held by the book's storage (capacity, not length).
+    pub fn heap_bytes(&self) -> usize {
+        use core::mem::size_of;
+        self.orders.capacity() * size_of::<Slot>()
+            + self.free_orders.capacity() * 4
+            + self.ids.heap_bytes()
+            + self.client_ids.heap_bytes()
+            + self.accounts.heap_bytes()
+            + self.account_orders.capacity() * size_of::<AccountOrders>()
+            + self.free_accounts.capacity() * 4
+            + self.levels.capacity() * size_of::<Level>()
+            + self.free_levels.capacity() * 4
+            + self.ladder.heap_bytes()
+            + (self.by_height.len() + self.by_time.len()) * 24
+    }
+
+    /// Checks every structural invariant; `Err` describes the first violation. O(n): for tests,
+    /// fuzzing and debug builds.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.check_levels()?;
+        self.check_orders()?;
+        self.check_accounts()?;
+        self.ladder.check()
+    }
+}
+
+/// Size and price checks shared by placing and modifying.
+fn check_size_and_price(qty: QtyLots, price: PriceTicks) -> Result<(), Reject> {
+    if qty.0 == 0 {
+        return Err(Reject::ZeroQuantity);
+    }
+    if qty.0 > QTY_LOTS_MAX {
+        return Err(Reject::QuantityTooLarge);
+    }
+    if price.0 == 0 {
+        return Err(Reject::ZeroPrice);
+    }
+    if price.0 > PRICE_TICKS_MAX {
+        return Err(Reject::PriceTooLarge);
+    }
+    Ok(())
+}
+
+/// Invariant checks (paired with the assertions of the matching path).
+impl Book {
+    /// Levels: ordered sides, best prices, totals and counts, FIFO links.
+    fn check_levels(&self) -> Result<(), String> {
+        let prices = self.ladder.prices();
+        if prices.len() != self.level_count {
+            return Err(format!(
+                "{} levels counted, {} in the ladder",
+                self.level_count,
+                prices.len()
+            ));
+        }
+        let bids: Vec<u64> =
+            prices.iter().copied().filter(|&p| self.level_at(p).side == Side::Buy).collect();
+        let asks: Vec<u64> =
+            prices.iter().copied().filter(|&p| self.level_at(p).side == Side::Sell).collect();
+        if let (Some(&b), Some(&a)) = (bids.last(), asks.first()) {
+            if b >= a {
+                return Err(format!("crossed book: bid {b} >= ask {a}"));
+            }
+        }
+        if bids.last().copied() != self.best_bid || asks.first().copied() != self.best_ask {
+            return Err(format!(
+                "best prices cached as {:?}/{:?}, ladder says {:?}/{:?}",
+                self.best_bid,
+                self.best_ask,
+                bids.last(),
+                asks.first()
+            ));
+        }
+        let mut orders = 0usize;
+        for &p in &prices {
+            let handle = self.ladder.get(p).unwrap_or(NIL);
+            let level = &self.levels[handle as usize];
+            if level.price != p {
+                return Err(format!("level at {p} says price {}", level.price));
+            }
+            let (mut count, mut total, mut prev, mut o) = (0u32, 0u64, NIL, level.head);
+            while o != NIL {
+                let slot = &self.orders[o as usize];
+                if slot.qty == 0
+                    || slot.price != p
+                    || slot.side != level.side
+                    || slot.level != handle
+                {
+                    return Err(format!("order {} misfiled at level {p}: {slot:?}", slot.id));
+                }
+                if slot.prev != prev {
+                    return Err(format!("order {} has a broken back link", slot.id));
+                }
+                count += 1;
+                total += slot.qty;
+                prev = o;
+                o = slot.next;
+            }
+            if prev != level.tail || count != level.count || total != level.total || count == 0 {
+                return Err(format!(
+                    "level {p}: {count} orders totalling {total}, level says {} totalling {}",
+                    level.count, level.total
+                ));
+            }
+            orders += count as usize;
+        }
+        if orders != self.len {
+            return Err(format!("{orders} orders in levels, len says {}", self.len));
+        }
+        Ok(())
+    }
+
+    /// Indexes: every id, client id and expiry entry points at the right live order and back.
+    fn check_orders(&self) -> Result<(), String> {
+        if self.ids.len() != self.len {
+            return Err(format!("{} ids indexed for {} orders", self.ids.len(), self.len));
+        }
+        let (mut with_cid, mut by_height, mut by_time) = (0, 0, 0);
+        for p in self.ladder.prices() {
+            for view in self.level_orders(PriceTicks(p)) {
+                let handle =
+                    self.ids.get(view.id.0).ok_or(format!("order {} not indexed", view.id.0))?;
+                if self.orders[handle as usize].id != view.id.0 {
+                    return Err(format!("id index of {} points elsewhere", view.id.0));
+                }
+                if let Some(cid) = view.client_id {
+                    with_cid += 1;
+                    if self.client_ids.get((view.account.0, cid.0)) != Some(handle) {
+                        return Err(format!("client id of {} not indexed", view.id.0));
+                    }
+                }
+                match view.expiry {
+                    Expiry::Never => {}
+                    Expiry::Height(h) => {
+                        by_height += 1;
+                        if !self.by_height.contains(&(h, view.id.0)) {
+                            return Err(format!("height expiry of {} not indexed", view.id.0));
+                        }
+                    }
+                    Expiry::TimeMs(t) => {
+                        by_time += 1;
+                        if !self.by_time.contains(&(t, view.id.0)) {
+                            return Err(format!("time expiry of {} not indexed", view.id.0));
+                        }
+                    }
+                }
+            }
+        }
+        if with_cid != self.client_ids.len()
+            || by_height != self.by_height.len()
+            || by_time != self.by_time.len()
+        {
+            return Err("client-id or expiry index holds stale entries".into());
+        }
+        Ok(())
+    }
+
+    /// Account lists: each holds exactly its account's orders, linked both ways.
+    fn check_accounts(&self) -> Result<(), String> {
+        let mut seen = 0usize;
+        let mut accounts = BTreeSet::new();
+        for p in self.ladder.prices() {
+            for view in self.level_orders(PriceTicks(p)) {
+                accounts.insert(view.account.0);
+            }
+        }
+        for &account in &accounts {
+            let a = self.accounts.get(account).ok_or(format!("account {account} not indexed"))?;
+            let entry = &self.account_orders[a as usize];
+            let (mut count, mut prev, mut o) = (0u32, NIL, entry.head);
+            while o != NIL {
+                let slot = &self.orders[o as usize];
+                if slot.account != account || slot.acct_prev != prev {
+                    return Err(format!("account {account} list is broken at order {}", slot.id));
+                }
+                count += 1;
+                prev = o;
+                o = slot.acct_next;
+            }
+            if entry.account != account || prev != entry.tail || count != entry.count {
+                return Err(format!("account {account}: {count} linked, {} counted", entry.count));
+            }
+            if count > self.limits.orders_per_account_max {
+                return Err(format!("account {account} holds {count} orders, above its limit"));
+            }
+            seen += count as usize;
+        }
+        if seen != self.len || self.accounts.len() != accounts.len() {
+            return Err("account index holds stale accounts".into());
+        }
+        if self.level_count > self.limits.price_levels_max as usize
+            || self.len > self.limits.orders_per_book_max as usize
+        {
+            return Err("book holds more than its limits".into());
+        }
+        Ok(())
+    }
 }

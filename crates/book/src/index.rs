@@ -1,0 +1,238 @@
+//! Open-addressing index tables: key -> `u32` handle, for lookups only.
+//!
+//! The book needs O(1) lookups by order id, by (account, client id), by account and by price
+//! page. `std::collections::HashMap` is banned from the deterministic crates because its
+//! iteration order is random; this table has a fixed hash function (Fibonacci hashing), linear
+//! probing and backward-shift deletion, and offers no iteration at all, so nothing the book emits
+//! can depend on hash order (ADR 0002). Its behaviour is a pure function of the sequence of
+//! inserts and removes.
+
+/// A key the table can hash: a fixed, platform-independent 64-bit mix.
+pub(crate) trait TableKey: Copy + Eq + Default {
+    /// A well-mixed 64-bit hash; the table uses its high bits.
+    fn hash64(self) -> u64;
+}
+
+const FIB: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl TableKey for u64 {
+    #[inline]
+    fn hash64(self) -> u64 {
+        self.wrapping_mul(FIB)
+    }
+}
+
+impl TableKey for u32 {
+    #[inline]
+    fn hash64(self) -> u64 {
+        u64::from(self).wrapping_mul(FIB)
+    }
+}
+
+impl TableKey for (u32, u64) {
+    #[inline]
+    fn hash64(self) -> u64 {
+        (self.1 ^ u64::from(self.0).rotate_left(32).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+            .wrapping_mul(FIB)
+    }
+}
+
+const EMPTY: u32 = u32::MAX;
+const CAPACITY_MIN: usize = 16;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry<K> {
+    key: K,
+    /// `EMPTY` marks a free entry.
+    val: u32,
+}
+
+/// A map from `K` to `u32` handles (`u32::MAX` is reserved).
+#[derive(Clone, Debug)]
+pub(crate) struct IndexTable<K: TableKey> {
+    entries: Vec<Entry<K>>,
+    /// `64 - log2(capacity)`: the hash's high bits select the home entry.
+    shift: u32,
+    len: usize,
+}
+
+impl<K: TableKey> IndexTable<K> {
+    /// A table that holds `n` keys without growing.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let capacity = Self::capacity_for(n);
+        IndexTable {
+            entries: vec![Entry { key: K::default(), val: EMPTY }; capacity],
+            shift: 64 - capacity.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    /// Smallest power of two that keeps the load factor at or below 4/5 with `n` keys.
+    fn capacity_for(n: usize) -> usize {
+        let needed = n.saturating_mul(5) / 4 + 1;
+        needed.next_power_of_two().max(CAPACITY_MIN)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Bytes of heap this table holds.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * core::mem::size_of::<Entry<K>>()
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.entries.len() - 1
+    }
+
+    #[inline]
+    fn home(&self, key: K) -> usize {
+        (key.hash64() >> self.shift) as usize
+    }
+
+    /// The handle stored for `key`.
+    #[inline]
+    pub(crate) fn get(&self, key: K) -> Option<u32> {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            let e = &self.entries[i];
+            if e.val == EMPTY {
+                return None;
+            }
+            if e.key == key {
+                return Some(e.val);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Inserts `key -> val`. The caller guarantees `key` is absent and `val != u32::MAX`.
+    #[inline]
+    pub(crate) fn insert(&mut self, key: K, val: u32) {
+        debug_assert!(val != EMPTY);
+        debug_assert!(self.get(key).is_none(), "index key inserted twice");
+        if (self.len + 1) * 5 > self.entries.len() * 4 {
+            self.grow();
+        }
+        self.insert_unchecked(key, val);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn insert_unchecked(&mut self, key: K, val: u32) {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        while self.entries[i].val != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.entries[i] = Entry { key, val };
+    }
+
+    fn grow(&mut self) {
+        let capacity = self.entries.len() * 2;
+        let old = core::mem::replace(
+            &mut self.entries,
+            vec![Entry { key: K::default(), val: EMPTY }; capacity],
+        );
+        self.shift = 64 - capacity.trailing_zeros();
+        for e in old.into_iter().filter(|e| e.val != EMPTY) {
+            self.insert_unchecked(e.key, e.val);
+        }
+    }
+
+    /// Removes `key`, returning its handle. Backward-shift deletion keeps every remaining key
+    /// reachable from its home entry without tombstones.
+    #[inline]
+    pub(crate) fn remove(&mut self, key: K) -> Option<u32> {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            let e = self.entries[i];
+            if e.val == EMPTY {
+                return None;
+            }
+            if e.key == key {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        let val = self.entries[i].val;
+        // Shift later members of the probe run back into the hole when their home allows it.
+        let mut hole = i;
+        let mut j = (i + 1) & mask;
+        loop {
+            let e = self.entries[j];
+            if e.val == EMPTY {
+                break;
+            }
+            let home = self.home(e.key);
+            // `e` may move to `hole` iff its home is not in the cyclic range (hole, j].
+            let dist_home = j.wrapping_sub(home) & mask;
+            let dist_hole = j.wrapping_sub(hole) & mask;
+            if dist_home >= dist_hole {
+                self.entries[hole] = e;
+                hole = j;
+            }
+            j = (j + 1) & mask;
+        }
+        self.entries[hole] = Entry { key: K::default(), val: EMPTY };
+        self.len -= 1;
+        Some(val)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn insert_get_remove() {
+        let mut t = IndexTable::<u64>::with_capacity(0);
+        for k in 0..1000u64 {
+            t.insert(k * 7, k as u32);
+        }
+        assert_eq!(t.len(), 1000);
+        for k in 0..1000u64 {
+            assert_eq!(t.get(k * 7), Some(k as u32));
+            assert_eq!(t.get(k * 7 + 1), None);
+        }
+        for k in (0..1000u64).step_by(2) {
+            assert_eq!(t.remove(k * 7), Some(k as u32));
+        }
+        for k in 0..1000u64 {
+            let expect = if k % 2 == 0 { None } else { Some(k as u32) };
+            assert_eq!(t.get(k * 7), expect);
+        }
+    }
+
+    proptest! {
+        /// Differential against BTreeMap over random inserts and removes on a small key space
+        /// (so probe runs collide and wrap).
+        #[test]
+        fn matches_btreemap(ops in proptest::collection::vec((any::<bool>(), 0u64..64, 0u32..1000), 0..400)) {
+            let mut t = IndexTable::<u64>::with_capacity(0);
+            let mut m = BTreeMap::new();
+            for (insert, k, v) in ops {
+                let key = k.wrapping_mul(0x1000_0000_0000_0001);
+                if insert {
+                    if let std::collections::btree_map::Entry::Vacant(slot) = m.entry(key) {
+                        slot.insert(v);
+                        t.insert(key, v);
+                    }
+                } else {
+                    prop_assert_eq!(t.remove(key), m.remove(&key));
+                }
+                prop_assert_eq!(t.len(), m.len());
+                for probe in 0..64u64 {
+                    let key = probe.wrapping_mul(0x1000_0000_0000_0001);
+                    prop_assert_eq!(t.get(key), m.get(&key).copied());
+                }
+            }
+        }
+    }
+}

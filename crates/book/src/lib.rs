@@ -116,7 +116,9 @@ pub use event::{CancelReason, Event, Reject};
 pub use op::Op;
 pub use order::{Expiry, NewOrder, StpMode, TimeInForce};
 
-pub use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
+pub use novation_types::{
+    AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side,
+};
 
 /// The largest order size, in lots. With at most [`ORDERS_PER_BOOK_HARD_MAX`] orders, a level
 /// total stays below `2^62`.
