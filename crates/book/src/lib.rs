@@ -43,7 +43,8 @@
 //!    priority order, that is not expired (own orders count). If the order's price is acceptable
 //!    against it, `PostOnly` is rejected with `PostOnlyWouldCross`, and `PostOnlySlide` is
 //!    re-priced to one tick inside it (`best_ask - 1` for a buy, `best_bid + 1` for a sell; a
-//!    buy that would slide to price 0 is rejected with `PostOnlyWouldCross`). The search looks at
+//!    buy that would slide to price 0, or a sell that would slide above [`PRICE_TICKS_MAX`], is
+//!    rejected with `PostOnlyWouldCross`). The search looks at
 //!    no more than `match_steps_max` makers; if it finds none that is not expired within that
 //!    budget while makers remain, the order is rejected with `PostOnlyWouldCross`;
 //! 5. orders that can rest (GTC, post-only): `AccountOrderLimit` if the account already has
