@@ -296,6 +296,7 @@ impl Book {
         match self.check_new(now, order) {
             Ok(price) => {
                 self.execute_new(now, order, price, out);
+                debug_assert!(self.is_uncrossed(), "book crossed after placing {order:?}");
                 Ok(())
             }
             Err(reason) => {
@@ -712,6 +713,7 @@ impl Book {
         match self.check_modify(now, account, id, price, qty) {
             Ok((slot, new_price)) => {
                 self.execute_modify(now, slot, new_price, qty.0, out);
+                debug_assert!(self.is_uncrossed(), "book crossed after modifying {id:?}");
                 Ok(())
             }
             Err(reason) => {
@@ -800,6 +802,15 @@ impl Book {
 
     // ----------------------------------------------------------------------------------------
     // Storage primitives
+
+    /// The cheap half of the "never crossed" invariant, asserted after every match in debug
+    /// builds (the full check is [`Book::check_invariants`]).
+    fn is_uncrossed(&self) -> bool {
+        match (self.best_bid, self.best_ask) {
+            (Some(b), Some(a)) => b < a,
+            _ => true,
+        }
+    }
 
     fn best_of(&self, side: Side) -> Option<u64> {
         match side {
