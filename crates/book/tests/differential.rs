@@ -9,6 +9,7 @@
 
 mod model;
 
+use model::decode::{Grid, GRIDS};
 use model::harness::Harness;
 use model::Model;
 use novation_book::{
@@ -42,15 +43,17 @@ enum AcctPick {
 
 #[derive(Clone, Copy, Debug)]
 enum PricePick {
-    /// 95..=105.
+    /// The i-th of the eleven normal prices of the case's grid (95..=105 on the default one).
     Near(u64),
     /// A raw, possibly invalid, price.
     Raw(u64),
     /// The order's current price (modify only; 100 for place).
     Same,
-    /// Current price plus a small delta (modify only; 100 + delta for place).
+    /// Current price plus a small delta in grid steps (modify only).
     Delta(i8),
-    /// The opposite best price, moved `k` ticks further into the opposite side (crossing).
+    /// The grid's base price plus this many ticks.
+    Offset(i16),
+    /// The opposite best price, moved `k` grid steps further into the opposite side (crossing).
     Cross(u8),
 }
 
@@ -180,14 +183,19 @@ fn arb_expiry() -> impl Strategy<Value = ExpPick> {
 
 fn arb_place() -> impl Strategy<Value = PlaceSpec> {
     let price = prop_oneof![
-        16 => (95u64..=105).prop_map(PricePick::Near),
+        16 => (0u64..=10).prop_map(PricePick::Near),
         3 => (0u8..=2).prop_map(PricePick::Cross),
         1 => raw_price().prop_map(PricePick::Raw),
     ];
     let qty = prop_oneof![19 => (1u64..=10).prop_map(QtyPick::Raw), 1 => raw_qty().prop_map(QtyPick::Raw)];
-    let client = prop_oneof![1 => Just(None), 1 => (1u64..=4).prop_map(Some)];
+    let client = prop_oneof![
+        10 => Just(None),
+        9 => (1u64..=4).prop_map(Some),
+        1 => prop_oneof![Just(0u64), Just(u64::MAX)].prop_map(Some),
+    ];
+    let account = prop_oneof![40 => 0u32..4, 1 => Just(u32::MAX)];
     (
-        (arb_id(), 0u32..4, client, arb_side(), price, qty),
+        (arb_id(), account, client, arb_side(), price, qty),
         (arb_tif(), arb_expiry(), any::<bool>(), arb_stp(), prop::bool::weighted(0.1)),
     )
         .prop_map(
@@ -216,7 +224,7 @@ fn arb_op() -> impl Strategy<Value = OpSpec> {
     let mod_price = prop_oneof![
         4 => Just(PricePick::Same),
         3 => (-3i8..=3).prop_map(PricePick::Delta),
-        2 => (95u64..=105).prop_map(PricePick::Near),
+        2 => (0u64..=10).prop_map(PricePick::Near),
         2 => (0u8..=2).prop_map(PricePick::Cross),
         1 => raw_price().prop_map(PricePick::Raw),
     ];
@@ -230,7 +238,11 @@ fn arb_op() -> impl Strategy<Value = OpSpec> {
     prop_oneof![
         50 => arb_place().prop_map(OpSpec::Place),
         10 => (arb_target_id(), arb_acct_pick()).prop_map(|(id, account)| OpSpec::Cancel { id, account }),
-        5 => (0u32..5, 0u64..=5).prop_map(|(account, client_id)| OpSpec::CancelByClientId { account, client_id }),
+        5 => (
+            prop_oneof![9 => 0u32..5, 1 => Just(u32::MAX)],
+            prop_oneof![9 => 0u64..=5, 1 => Just(u64::MAX)],
+        )
+            .prop_map(|(account, client_id)| OpSpec::CancelByClientId { account, client_id }),
         3 => (0u32..5, prop_oneof![Just(None), Just(Some(Side::Buy)), Just(Some(Side::Sell))])
             .prop_map(|(account, side)| OpSpec::CancelAll { account, side }),
         20 => (arb_target_id(), arb_acct_pick(), mod_price, mod_qty)
@@ -258,20 +270,21 @@ fn arb_limits() -> impl Strategy<Value = BookLimits> {
     ]
 }
 
+fn arb_grid() -> impl Strategy<Value = Grid> {
+    prop_oneof![3 => Just(GRIDS[0]), 2 => prop::sample::select(GRIDS.to_vec())]
+}
+
 /// Turns a spec into a concrete op against the model's current state.
 struct Resolver {
     next_fresh: u64,
+    grid: Grid,
 }
 
 impl Resolver {
     fn id(&mut self, m: &Model, pick: IdPick) -> (OrderId, Option<AccountId>) {
         match pick {
             IdPick::Live(k) => {
-                let mut live: Vec<_> = (0..5u32)
-                    .flat_map(|a| m.orders_of(AccountId(a)))
-                    .map(|o| (o.id, o.account))
-                    .collect();
-                live.sort();
+                let live: Vec<_> = m.all_orders().iter().map(|o| (o.id, o.account)).collect();
                 if live.is_empty() {
                     self.id(m, IdPick::Fresh)
                 } else {
@@ -287,21 +300,32 @@ impl Resolver {
         }
     }
 
-    fn price(m: &Model, pick: PricePick, side: Side, current: Option<PriceTicks>) -> PriceTicks {
-        let base = current.unwrap_or(PriceTicks(100)).0;
+    fn price(
+        &self,
+        m: &Model,
+        pick: PricePick,
+        side: Side,
+        current: Option<PriceTicks>,
+    ) -> PriceTicks {
+        let step = self.grid.step;
+        let base = current.map_or(self.grid.base, |p| p.0);
         PriceTicks(match pick {
-            PricePick::Near(p) | PricePick::Raw(p) => p,
+            PricePick::Near(i) => self.grid.near(i),
+            PricePick::Raw(p) => p,
+            PricePick::Offset(o) => self.grid.base.saturating_add_signed(i64::from(o)),
             PricePick::Same => base,
-            PricePick::Delta(d) => base.saturating_add_signed(i64::from(d)).max(1),
+            PricePick::Delta(d) => {
+                base.saturating_add_signed(i64::from(d) * step as i64).clamp(1, PRICE_TICKS_MAX)
+            }
             PricePick::Cross(k) => {
                 let opp = match side {
                     Side::Buy => m.best_ask(),
                     Side::Sell => m.best_bid(),
                 };
                 match (opp, side) {
-                    (Some(l), Side::Buy) => l.price.0.saturating_add(u64::from(k)),
-                    (Some(l), Side::Sell) => l.price.0.saturating_sub(u64::from(k)).max(1),
-                    (None, _) => 100,
+                    (Some(l), Side::Buy) => l.price.0.saturating_add(u64::from(k) * step),
+                    (Some(l), Side::Sell) => l.price.0.saturating_sub(u64::from(k) * step).max(1),
+                    (None, _) => self.grid.base,
                 }
             }
         })
@@ -321,7 +345,7 @@ impl Resolver {
         match *spec {
             OpSpec::Place(p) => {
                 let (id, _) = self.id(m, p.id);
-                let price = Self::price(m, p.price, p.side, None);
+                let price = self.price(m, p.price, p.side, None);
                 let qty = Self::qty(p.qty, None);
                 let expiry = match p.expiry {
                     ExpPick::Never => Expiry::Never,
@@ -376,7 +400,7 @@ impl Resolver {
                 Op::Modify {
                     account: pick_account(account, owner),
                     id,
-                    price: Self::price(m, price, side, cur.map(|o| o.price)),
+                    price: self.price(m, price, side, cur.map(|o| o.price)),
                     qty: Self::qty(qty, cur.map(|o| o.qty)),
                 }
             }
@@ -393,9 +417,9 @@ fn pick_account(pick: AcctPick, owner: Option<AccountId>) -> AccountId {
     }
 }
 
-fn run_specs(limits: BookLimits, steps: &[StepSpec]) -> Result<(), String> {
+fn run_specs(limits: BookLimits, grid: Grid, steps: &[StepSpec]) -> Result<(), String> {
     let mut h = Harness::new(limits)?;
-    let mut r = Resolver { next_fresh: 1_000 };
+    let mut r = Resolver { next_fresh: 1_000, grid };
     let mut now = Now::new(10, 1_000_000);
     let mut ops = Vec::with_capacity(steps.len());
     for s in steps {
@@ -419,10 +443,10 @@ fn cases(default: u32) -> u32 {
 fn model_alone_keeps_invariants() {
     let config = Config { cases: cases(300), failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
-    let strategy = (arb_limits(), prop::collection::vec(arb_step(), 1..200));
-    let result = runner.run(&strategy, |(limits, steps)| {
+    let strategy = (arb_limits(), arb_grid(), prop::collection::vec(arb_step(), 1..200));
+    let result = runner.run(&strategy, |(limits, grid, steps)| {
         let mut m = Model::new(limits).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut r = Resolver { next_fresh: 1_000 };
+        let mut r = Resolver { next_fresh: 1_000, grid };
         let mut now = Now::new(10, 1_000_000);
         let mut out = Vec::new();
         for s in &steps {
@@ -487,12 +511,12 @@ fn outcome_labels(op: &Op, events: &[Event], labels: &mut std::collections::BTre
 fn generators_reach_every_outcome() {
     use proptest::strategy::ValueTree;
     let mut runner = TestRunner::deterministic();
-    let strategy = (arb_limits(), prop::collection::vec(arb_step(), 1..200));
+    let strategy = (arb_limits(), arb_grid(), prop::collection::vec(arb_step(), 1..200));
     let mut labels = std::collections::BTreeSet::new();
     for _ in 0..300 {
-        let (limits, steps) = strategy.new_tree(&mut runner).unwrap().current();
+        let (limits, grid, steps) = strategy.new_tree(&mut runner).unwrap().current();
         let mut m = Model::new(limits).unwrap();
-        let mut r = Resolver { next_fresh: 1_000 };
+        let mut r = Resolver { next_fresh: 1_000, grid };
         let mut now = Now::new(10, 1_000_000);
         let mut out = Vec::new();
         for s in &steps {
@@ -595,9 +619,92 @@ fn generators_reach_every_outcome() {
 fn book_matches_model_on_random_sequences() {
     let config = Config { cases: cases(300), failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
-    let strategy = (arb_limits(), prop::collection::vec(arb_step(), 1..200));
-    let result = runner
-        .run(&strategy, |(limits, steps)| run_specs(limits, &steps).map_err(TestCaseError::fail));
+    let strategy = (arb_limits(), arb_grid(), prop::collection::vec(arb_step(), 1..200));
+    let result = runner.run(&strategy, |(limits, grid, steps)| {
+        run_specs(limits, grid, &steps).map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+fn arb_churn_step() -> impl Strategy<Value = StepSpec> {
+    // Many accounts with spread-out ids, a big client-id space, prices over a few hundred ticks
+    // (several ladder pages), mostly non-crossing placements so that hundreds of orders live.
+    let account = (0u32..40).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003);
+    let place = (
+        (prop_oneof![8 => Just(IdPick::Fresh), 2 => (1u64..=2_000).prop_map(IdPick::Raw)], account),
+        (prop_oneof![1 => Just(None), 1 => (1u64..=64).prop_map(Some)], arb_side()),
+        (1i16..=200, prop::bool::weighted(0.1), 1u64..=20),
+        (
+            prop_oneof![8 => Just(TimeInForce::Gtc), 1 => Just(TimeInForce::PostOnly), 1 => Just(TimeInForce::Ioc)],
+            prop_oneof![8 => Just(ExpPick::Never), 1 => (0i8..=20).prop_map(ExpPick::Height), 1 => (0i32..=20_000).prop_map(ExpPick::Time)],
+            arb_stp(),
+        ),
+    )
+        .prop_map(|((id, account), (client_id, side), (off, cross, qty), (tif, expiry, stp))| {
+            let off = if cross { -off / 10 } else { off };
+            let price = PricePick::Offset(if side == Side::Buy { -off } else { off });
+            OpSpec::Place(PlaceSpec {
+                id,
+                account,
+                client_id,
+                side,
+                price,
+                qty: QtyPick::Raw(qty),
+                tif,
+                expiry,
+                reduce_only: false,
+                stp,
+                market: false,
+            })
+        });
+    let op = prop_oneof![
+        55 => place,
+        15 => any::<usize>().prop_map(|k| OpSpec::Cancel { id: IdPick::Live(k), account: AcctPick::Owner }),
+        10 => (any::<usize>(), -30i8..=30, prop_oneof![Just(QtyPick::Same), (1u8..=5).prop_map(QtyPick::Smaller), (1u8..=5).prop_map(QtyPick::Bigger)])
+            .prop_map(|(k, d, qty)| OpSpec::Modify { id: IdPick::Live(k), account: AcctPick::Owner, price: PricePick::Delta(d), qty }),
+        2 => (0u32..40).prop_map(|a| OpSpec::CancelAll { account: a.wrapping_mul(104_729) % 1_000_003, side: None }),
+        5 => ((0u32..40).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003), 1u64..=64)
+            .prop_map(|(account, client_id)| OpSpec::CancelByClientId { account, client_id }),
+        5 => (0u32..=20).prop_map(|limit| OpSpec::Expire { limit }),
+    ];
+    let dh = prop_oneof![9 => Just(0u64), 1 => Just(1u64)];
+    (dh, 0u64..=200, op).prop_map(|(dh, dt, op)| StepSpec { dh, dt, op })
+}
+
+/// Long runs with hundreds of live orders: the book's index tables, free lists and ladder pages
+/// grow, shrink and get reused; books made by `with_capacity` too. Full query comparison every
+/// 25 operations (events and `check_invariants` after each).
+#[test]
+fn book_matches_model_under_churn() {
+    let config =
+        Config { cases: cases(300) / 75 + 1, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let strategy = (
+        prop_oneof![Just(None), Just(Some(0usize)), Just(Some(1)), Just(Some(100))],
+        prop::collection::vec(arb_churn_step(), 2_000..3_000),
+    );
+    let result = runner.run(&strategy, |(capacity, steps)| {
+        let grid = Grid { base: 100_000, step: 1 };
+        let mut h =
+            Harness::with_capacity(BookLimits::default(), capacity).map_err(TestCaseError::fail)?;
+        h.full_every = 25;
+        let mut r = Resolver { next_fresh: 1_000_000, grid };
+        let mut now = Now::new(10, 1_000_000);
+        let mut most = 0;
+        for s in &steps {
+            now.height += s.dh;
+            now.time_ms += s.dt;
+            let op = r.op(&h.model, now, &s.op);
+            h.step(now, &op).map_err(TestCaseError::fail)?;
+            most = most.max(h.model.len());
+        }
+        h.full_every = 1;
+        h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
+        prop_assert!(most >= 100, "churn never had many live orders: {}", most);
+        Ok(())
+    });
     if let Err(e) = result {
         panic!("{e}");
     }
@@ -609,9 +716,9 @@ fn book_matches_model_at_the_bounds() {
     let config =
         Config { cases: cases(300) / 3 + 1, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
-    let strategy = prop::collection::vec(arb_step(), 100..300);
-    let result = runner.run(&strategy, |steps| {
-        run_specs(model::decode::SMALL, &steps).map_err(TestCaseError::fail)
+    let strategy = (arb_grid(), prop::collection::vec(arb_step(), 100..300));
+    let result = runner.run(&strategy, |(grid, steps)| {
+        run_specs(model::decode::SMALL, grid, &steps).map_err(TestCaseError::fail)
     });
     if let Err(e) = result {
         panic!("{e}");

@@ -24,6 +24,31 @@ pub const SMALL: BookLimits = BookLimits {
     match_steps_max: 4,
 };
 
+/// Where the "normal" prices of a sequence lie: `base + (i - 5) * step` for `i` in `0..=10`.
+/// Spans inside one 64-tick ladder page, across a page boundary, one level per page, sparse pages
+/// with gaps, and the top of the price range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    pub base: u64,
+    pub step: u64,
+}
+
+pub const GRIDS: [Grid; 6] = [
+    Grid { base: 100, step: 1 },
+    Grid { base: 128, step: 1 },
+    Grid { base: 1_000, step: 7 },
+    Grid { base: 1 << 20, step: 64 },
+    Grid { base: 6_000, step: 1_000 },
+    Grid { base: PRICE_TICKS_MAX - 5, step: 1 },
+];
+
+impl Grid {
+    /// The `i`-th of the eleven normal prices (`i` is taken modulo 11).
+    pub fn near(self, i: u64) -> u64 {
+        self.base - 5 * self.step + (i % 11) * self.step
+    }
+}
+
 /// The first `Now` of every decoded sequence.
 pub const START: Now = Now::new(10, 1_000_000);
 
@@ -51,9 +76,9 @@ fn id(b: u8) -> OrderId {
     }
 }
 
-fn price(b: u8) -> PriceTicks {
+fn price(grid: Grid, b: u8) -> PriceTicks {
     PriceTicks(match b {
-        0..=239 => 95 + u64::from(b % 11),
+        0..=239 => grid.near(u64::from(b)),
         240 => 0,
         241 => 1,
         242 => 2,
@@ -105,11 +130,13 @@ fn side(bit: u8) -> Side {
     }
 }
 
-/// Decodes `data`. Byte 0 picks the limits; then each operation starts with a tag byte whose
+/// Decodes `data`. Byte 0 picks the limits and the price grid; then each operation starts with a tag byte whose
 /// top three bits advance the clock and whose low five bits pick the operation.
 pub fn decode(data: &[u8]) -> Decoded {
     let mut c = Cursor { data, pos: 0 };
-    let limits = match c.byte() % 4 {
+    let first = c.byte();
+    let grid = GRIDS[usize::from(first >> 2) % GRIDS.len()];
+    let limits = match first % 4 {
         0 => BookLimits::default(),
         1 => SMALL,
         _ => BookLimits {
@@ -147,7 +174,7 @@ pub fn decode(data: &[u8]) -> Decoded {
                 let s = side(b >> 2);
                 let tif = TIFS[usize::from((b >> 3) & 7)];
                 let stp = STPS[usize::from(b >> 6)];
-                let mut p = price(c.byte());
+                let mut p = price(grid, c.byte());
                 let q = qty(c.byte());
                 let flags = c.byte();
                 let off = c.byte();
@@ -206,7 +233,7 @@ pub fn decode(data: &[u8]) -> Decoded {
             22..=28 => {
                 let oid = id(c.byte());
                 let account = AccountId(u32::from(c.byte() % 4));
-                Op::Modify { account, id: oid, price: price(c.byte()), qty: qty(c.byte()) }
+                Op::Modify { account, id: oid, price: price(grid, c.byte()), qty: qty(c.byte()) }
             }
             _ => {
                 let b = c.byte();

@@ -12,7 +12,8 @@
 //!   maker exists (at any price), the order is rejected with `PostOnlyWouldCross` — even if those
 //!   makers would not be acceptable at the order's price.
 //! * A `PostOnlySlide` sell whose slid price `best_bid + 1` would exceed `PRICE_TICKS_MAX` is
-//!   rejected with `PostOnlyWouldCross` (mirror image of a buy that would slide to 0).
+//!   rejected with `PostOnlyWouldCross` (mirror image of a buy that would slide to 0; the spec
+//!   has said so explicitly since commit a0f1a8a).
 //! * Price-level check (5): "no level exists at its (final) price, on either side" means: neither
 //!   a bid level nor an ask level exists at that price. A buy at a price where an ask level exists
 //!   therefore never fails `PriceLevelLimit`.
@@ -645,6 +646,13 @@ impl Model {
             self.all().filter(|r| r.view.account == account).copied().collect();
         v.sort_by_key(|r| r.seq);
         v.into_iter().map(|r| r.view).collect()
+    }
+
+    /// Every resting order, by id (for test generators).
+    pub fn all_orders(&self) -> Vec<OrderView> {
+        let mut v: Vec<OrderView> = self.all().map(|r| r.view).collect();
+        v.sort_by_key(|o| o.id);
+        v
     }
 
     pub fn len(&self) -> usize {
