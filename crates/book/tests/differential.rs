@@ -1162,13 +1162,6 @@ fn spec_modify() {
         &[(T0, place(e)), (Now::new(11, T0.time_ms), m(100, 1))],
         &[rejected(1, Reject::OrderExpired)],
     );
-    // Post-only re-entry.
-    let po = buy(1, A, 100, 5).with_tif(TimeInForce::PostOnlySlide);
-    example(
-        BookLimits::default(),
-        &at(&[place(po), place(s), m(103, 5)]),
-        &[modified(100, 5, false), resting(&po, 100, 5)],
-    );
     // Level check counts the levels without the order: moving a lone order to a new price is
     // fine at the limit.
     let limits = BookLimits { price_levels_max: 2, ..BookLimits::default() };
@@ -1181,6 +1174,38 @@ fn spec_modify() {
         limits,
         &at(&[place(o1), place(o2), place(s), m(99, 5)]),
         &[rejected(1, Reject::PriceLevelLimit)],
+    );
+}
+
+/// "Same price and a size not above the current remaining size: the order keeps its queue
+/// place ... Otherwise the order leaves its place and is re-entered as if new ... the post-only
+/// check (4) ... appl[ies]": whether priority is kept is decided on the *requested* price. A
+/// sliding post-only order modified to a crossing price re-enters (at the back of the queue)
+/// even when it slides back to its current price.
+#[test]
+fn spec_modify_post_only_slide_reenters_even_when_sliding_back_to_its_price() {
+    let po = buy(1, A, 100, 5).with_tif(TimeInForce::PostOnlySlide);
+    let other = buy(2, B, 100, 5);
+    let s = sell(3, B, 101, 2);
+    let m = Op::Modify { account: acc(A), id: id(1), price: p(103), qty: q(5) };
+    let model = example(
+        BookLimits::default(),
+        &at(&[place(po), place(other), place(s), m]),
+        &[
+            Event::Modified {
+                id: id(1),
+                account: acc(A),
+                price: p(100),
+                qty: q(5),
+                kept_priority: false,
+            },
+            resting(&po, 100, 5),
+        ],
+    );
+    // ... so it is now behind order 2.
+    assert_eq!(
+        model.level_orders(p(100)).iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![id(2), id(1)]
     );
 }
 
