@@ -1,11 +1,11 @@
 //! The book: storage, matching and queries. The module doc of the crate is the specification;
 //! this file follows it section by section.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
-use crate::index::IndexTable;
+use crate::index::{IndexTable, OrderIndex};
 use crate::ladder::Ladder;
 use crate::{
     CancelReason, Event, Expiry, NewOrder, Reject, StpMode, TimeInForce, ORDERS_PER_BOOK_HARD_MAX,
@@ -116,20 +116,21 @@ const REDUCE_ONLY: u8 = 2;
 const EXPIRES_BY_HEIGHT: u8 = 4;
 const EXPIRES_BY_TIME: u8 = 8;
 
-/// A resting order: 72 bytes, linked into its level's FIFO and its account's list.
+/// A resting order: 64 bytes, one cache line, linked into its level's FIFO and listed in its
+/// account's entry.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 struct Slot {
     id: u64,
     price: u64,
     qty: u64,
     client_id: u64,
     expires_at: u64,
-    account: u32,
+    /// Handle of the owner's [`AccountOrders`] entry; `NIL` while the slot is free.
+    acct: u32,
     level: u32,
     prev: u32,
     next: u32,
-    acct_prev: u32,
-    acct_next: u32,
     side: Side,
     tif: TimeInForce,
     stp: StpMode,
@@ -156,10 +157,10 @@ impl Slot {
         (self.bits & HAS_CLIENT_ID != 0).then_some(ClientOrderId(self.client_id))
     }
 
-    fn view(&self) -> OrderView {
+    fn view(&self, account: u32) -> OrderView {
         OrderView {
             id: OrderId(self.id),
-            account: AccountId(self.account),
+            account: AccountId(account),
             client_id: self.client_id(),
             side: self.side,
             price: PriceTicks(self.price),
@@ -182,19 +183,33 @@ struct Level {
     side: Side,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// The resting orders of one account, listed lazily.
+///
+/// `orders` holds `(slot handle, slot generation)` pairs. Removing an order does not touch the
+/// list: it bumps the slot's generation (in the small `Book::generations` array) and decrements
+/// `live`, so a fill or a cancel writes no other order's slot. A listed pair is *current* while
+/// the slot's generation still matches; stale pairs are dropped when the list reaches
+/// `2 * live + ACCOUNT_LIST_SLACK`, which bounds its length by twice the account's order limit
+/// and amortises the compaction to O(1) per order. Readers (cancel-all, `orders_of`) also require
+/// the slot to still point at this entry and deduplicate handles, so a wrapped generation can
+/// never name another account's order.
+#[derive(Clone, Debug)]
 struct AccountOrders {
     account: u32,
-    head: u32,
-    tail: u32,
-    count: u32,
+    live: u32,
+    orders: Vec<(u32, u32)>,
 }
+
+/// Stale pairs an account list may carry beyond twice its live orders before compaction.
+const ACCOUNT_LIST_SLACK: usize = 16;
 
 /// The incoming side of a match.
 #[derive(Clone, Copy, Debug)]
 struct Taker {
     id: u64,
     account: u32,
+    /// The account's entry handle, `NIL` if it has no resting orders.
+    acct: u32,
     side: Side,
     limit: u64,
     rem: u64,
@@ -219,10 +234,14 @@ enum MatchEnd {
 pub struct Book {
     limits: BookLimits,
     orders: Vec<Slot>,
+    /// Generation of each slot, bumped when its order leaves (see [`AccountOrders`]).
+    generations: Vec<u32>,
     free_orders: Vec<u32>,
     len: usize,
-    ids: IndexTable<u64>,
-    client_ids: IndexTable<(u32, u64)>,
+    ids: OrderIndex,
+    /// (account, client id) -> slot. A `BTreeMap`, not an index table: client ids are chosen by
+    /// traders, and a fixed public hash would let them build long probe runs (O(log n) always).
+    client_ids: BTreeMap<(u32, u64), u32>,
     accounts: IndexTable<u32>,
     account_orders: Vec<AccountOrders>,
     free_accounts: Vec<u32>,
@@ -258,10 +277,11 @@ impl Book {
         Book {
             limits,
             orders: Vec::with_capacity(orders),
+            generations: Vec::with_capacity(orders),
             free_orders: Vec::new(),
             len: 0,
-            ids: IndexTable::with_capacity(orders),
-            client_ids: IndexTable::with_capacity(0),
+            ids: OrderIndex::new(),
+            client_ids: BTreeMap::new(),
             accounts: IndexTable::with_capacity(0),
             account_orders: Vec::new(),
             free_accounts: Vec::new(),
@@ -294,8 +314,8 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         match self.check_new(now, order) {
-            Ok(price) => {
-                self.execute_new(now, order, price, out);
+            Ok((price, acct)) => {
+                self.execute_new(now, order, (price, acct), out);
                 debug_assert!(self.is_uncrossed(), "book crossed after placing {order:?}");
                 Ok(())
             }
@@ -308,7 +328,9 @@ impl Book {
 
     /// Every check of a new order, in the specified order, without changing anything. Returns the
     /// price the order will use (slid for `PostOnlySlide`).
-    fn check_new(&self, now: Now, order: &NewOrder) -> Result<u64, Reject> {
+    /// Also returns the account's entry handle (`NIL` if it has no resting orders), so the hot
+    /// path looks the account up once.
+    fn check_new(&self, now: Now, order: &NewOrder) -> Result<(u64, u32), Reject> {
         check_size_and_price(order.qty, order.price)?;
         if order.expiry.is_expired(now) {
             return Err(Reject::ExpiredAtEntry);
@@ -317,13 +339,15 @@ impl Book {
             return Err(Reject::DuplicateOrderId);
         }
         if let Some(cid) = order.client_id {
-            if self.client_ids.get((order.account.0, cid.0)).is_some() {
+            if self.client_ids.contains_key(&(order.account.0, cid.0)) {
                 return Err(Reject::DuplicateClientOrderId);
             }
         }
         let price = self.post_only_price(now, order.side, order.tif, order.price.0)?;
+        let acct = self.accounts.get(order.account.0).unwrap_or(NIL);
         if order.tif.can_rest() {
-            if self.account_order_count(order.account) >= self.limits.orders_per_account_max {
+            let live = if acct == NIL { 0 } else { self.account_orders[acct as usize].live };
+            if live >= self.limits.orders_per_account_max {
                 return Err(Reject::AccountOrderLimit);
             }
             if self.len >= self.limits.orders_per_book_max as usize {
@@ -338,7 +362,7 @@ impl Book {
         if order.tif == TimeInForce::Fok && !self.fok_fillable(now, order) {
             return Err(Reject::FokWouldNotFill);
         }
-        Ok(price)
+        Ok((price, acct))
     }
 
     /// Step 4 of the checks: the price a post-only order will use, or `PostOnlyWouldCross`.
@@ -396,6 +420,7 @@ impl Book {
         let mut need = order.qty.0;
         let mut steps = 0u32;
         let maker_side = order.side.opposite();
+        let own = self.accounts.get(order.account.0).unwrap_or(NIL);
         let mut price = self.best_of(maker_side);
         while let Some(p) = price {
             if !order.side.accepts(order.price, PriceTicks(p)) {
@@ -412,7 +437,7 @@ impl Book {
                 if slot.is_expired(now) {
                     continue;
                 }
-                if slot.account == order.account.0 {
+                if slot.acct == own {
                     if order.stp == StpMode::CancelOldest {
                         continue;
                     }
@@ -429,7 +454,13 @@ impl Book {
     }
 
     /// Runs an accepted new order: `Accepted`, matching, then rest or cancel the remainder.
-    fn execute_new(&mut self, now: Now, order: &NewOrder, price: u64, out: &mut Vec<Event>) {
+    fn execute_new(
+        &mut self,
+        now: Now,
+        order: &NewOrder,
+        (price, acct): (u64, u32),
+        out: &mut Vec<Event>,
+    ) {
         out.push(Event::Accepted {
             id: order.id,
             account: order.account,
@@ -461,25 +492,31 @@ impl Book {
             qty: order.qty.0,
             client_id: order.client_id.map_or(0, |c| c.0),
             expires_at,
-            account: order.account.0,
+            acct: NIL,
             level: NIL,
             prev: NIL,
             next: NIL,
-            acct_prev: NIL,
-            acct_next: NIL,
             side: order.side,
             tif: order.tif,
             stp: order.stp,
             bits,
         };
-        self.match_and_finish(now, slot, out);
+        self.match_and_finish(now, slot, (order.account.0, acct), out);
     }
 
-    /// Matches `slot` as a taker and rests or cancels what is left of it.
-    fn match_and_finish(&mut self, now: Now, mut slot: Slot, out: &mut Vec<Event>) {
+    /// Matches `slot` (owned by `account`) as a taker and rests or cancels what is left of it.
+    /// `acct` is the account's entry handle as looked up before (`NIL` if none).
+    fn match_and_finish(
+        &mut self,
+        now: Now,
+        mut slot: Slot,
+        (account, acct): (u32, u32),
+        out: &mut Vec<Event>,
+    ) {
         let mut taker = Taker {
             id: slot.id,
-            account: slot.account,
+            account,
+            acct,
             side: slot.side,
             limit: slot.price,
             rem: slot.qty,
@@ -498,10 +535,10 @@ impl Book {
             MatchEnd::Exhausted if !slot.tif.can_rest() => out.push(cancel(CancelReason::Unfilled)),
             MatchEnd::Exhausted => {
                 slot.qty = taker.rem;
-                self.rest(slot);
+                self.rest(slot, account, taker.acct);
                 out.push(Event::Resting {
                     id: OrderId(slot.id),
-                    account: AccountId(slot.account),
+                    account: AccountId(account),
                     side: slot.side,
                     price: PriceTicks(slot.price),
                     qty: QtyLots(slot.qty),
@@ -510,7 +547,8 @@ impl Book {
         }
     }
 
-    /// The matching loop of the crate doc ("Matching").
+    /// The matching loop of the crate doc ("Matching"). The outer loop moves from level to
+    /// level; the inner one walks a level's FIFO without looking the level up again.
     fn run_match(&mut self, now: Now, t: &mut Taker, out: &mut Vec<Event>) -> MatchEnd {
         let maker_side = t.side.opposite();
         let mut steps = 0u32;
@@ -522,55 +560,80 @@ impl Book {
             if !t.side.accepts(PriceTicks(t.limit), PriceTicks(price)) {
                 return MatchEnd::Exhausted;
             }
-            if steps >= self.limits.match_steps_max {
-                return MatchEnd::StepLimit;
-            }
-            steps += 1;
             let level = self.ladder.get(price).unwrap_or(NIL);
-            let m = self.levels[level as usize].head;
-            let maker = self.orders[m as usize];
-            if maker.is_expired(now) {
-                self.remove(m);
-                out.push(Event::Expired {
-                    id: OrderId(maker.id),
-                    account: AccountId(maker.account),
-                    remaining: QtyLots(maker.qty),
-                });
-                continue;
-            }
-            if maker.account == t.account {
-                if let Some(end) = self.self_trade(t, m, &maker, out) {
+            loop {
+                if t.rem == 0 {
+                    return MatchEnd::Filled;
+                }
+                if steps >= self.limits.match_steps_max {
+                    return MatchEnd::StepLimit;
+                }
+                steps += 1;
+                if let Some(end) = self.match_head(now, t, level, price, out) {
                     return end;
                 }
-                continue;
+                // The level was dropped with its last order: move to the next best.
+                if self.levels[level as usize].count == 0 {
+                    break;
+                }
             }
-            let qty = t.rem.min(maker.qty);
-            t.rem -= qty;
-            let maker_remaining = maker.qty - qty;
-            self.reduce(m, level, qty);
-            out.push(Event::Fill {
-                maker_id: OrderId(maker.id),
-                maker_account: AccountId(maker.account),
-                taker_id: OrderId(t.id),
-                taker_account: AccountId(t.account),
-                taker_side: t.side,
-                price: PriceTicks(price),
-                qty: QtyLots(qty),
-                maker_remaining: QtyLots(maker_remaining),
-                taker_remaining: QtyLots(t.rem),
-            });
         }
     }
 
-    /// Self-trade prevention between taker `t` and its own resting order `m`. Returns how
-    /// matching ends, or `None` to go on.
+    /// One match step against the first order of `level`. Returns how matching ends, or `None`
+    /// to go on.
+    #[inline]
+    fn match_head(
+        &mut self,
+        now: Now,
+        t: &mut Taker,
+        level: u32,
+        price: u64,
+        out: &mut Vec<Event>,
+    ) -> Option<MatchEnd> {
+        let m = self.levels[level as usize].head;
+        let maker = &self.orders[m as usize];
+        let (maker_id, maker_qty, maker_acct) = (maker.id, maker.qty, maker.acct);
+        if maker.is_expired(now) {
+            let account = self.remove(m).1;
+            out.push(Event::Expired {
+                id: OrderId(maker_id),
+                account: AccountId(account),
+                remaining: QtyLots(maker_qty),
+            });
+            return None;
+        }
+        if maker_acct == t.acct {
+            return self.self_trade(t, m, level, out);
+        }
+        let qty = t.rem.min(maker_qty);
+        t.rem -= qty;
+        let maker_account = self.account_orders[maker_acct as usize].account;
+        self.reduce(m, level, qty);
+        out.push(Event::Fill {
+            maker_id: OrderId(maker_id),
+            maker_account: AccountId(maker_account),
+            taker_id: OrderId(t.id),
+            taker_account: AccountId(t.account),
+            taker_side: t.side,
+            price: PriceTicks(price),
+            qty: QtyLots(qty),
+            maker_remaining: QtyLots(maker_qty - qty),
+            taker_remaining: QtyLots(t.rem),
+        });
+        None
+    }
+
+    /// Self-trade prevention between taker `t` and its own resting order `m` at `level`.
+    /// Returns how matching ends, or `None` to go on.
     fn self_trade(
         &mut self,
         t: &mut Taker,
         m: u32,
-        maker: &Slot,
+        level: u32,
         out: &mut Vec<Event>,
     ) -> Option<MatchEnd> {
+        let (maker_id, maker_qty) = (self.orders[m as usize].id, self.orders[m as usize].qty);
         let cancelled = |id: u64, remaining: u64| Event::Cancelled {
             id: OrderId(id),
             account: AccountId(t.account),
@@ -585,27 +648,27 @@ impl Book {
             }
             StpMode::CancelOldest => {
                 self.remove(m);
-                out.push(cancelled(maker.id, maker.qty));
+                out.push(cancelled(maker_id, maker_qty));
                 None
             }
             StpMode::CancelBoth => {
                 self.remove(m);
-                out.push(cancelled(maker.id, maker.qty));
+                out.push(cancelled(maker_id, maker_qty));
                 out.push(cancelled(t.id, t.rem));
                 t.rem = 0;
                 Some(MatchEnd::Stopped)
             }
             StpMode::DecrementAndCancel => {
-                let qty = t.rem.min(maker.qty);
+                let qty = t.rem.min(maker_qty);
                 t.rem -= qty;
-                self.reduce(m, maker.level, qty);
+                self.reduce(m, level, qty);
                 out.push(Event::SelfTradeDecrement {
                     taker_id: OrderId(t.id),
-                    maker_id: OrderId(maker.id),
+                    maker_id: OrderId(maker_id),
                     account: AccountId(t.account),
                     qty: QtyLots(qty),
                     taker_remaining: QtyLots(t.rem),
-                    maker_remaining: QtyLots(maker.qty - qty),
+                    maker_remaining: QtyLots(maker_qty - qty),
                 });
                 None
             }
@@ -633,13 +696,13 @@ impl Book {
         client_id: ClientOrderId,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let found = self.owned(account, self.client_ids.get((account.0, client_id.0)));
+        let found = self.owned(account, self.client_ids.get(&(account.0, client_id.0)).copied());
         self.cancel_found(found, None, out)
     }
 
     fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
         let slot = slot.ok_or(Reject::UnknownOrder)?;
-        if self.orders[slot as usize].account != account.0 {
+        if self.account_of(slot) != account.0 {
             return Err(Reject::NotOwner);
         }
         Ok(slot)
@@ -653,10 +716,10 @@ impl Book {
     ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let order = self.remove(slot);
+                let (order, account) = self.remove(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
-                    account: AccountId(order.account),
+                    account: AccountId(account),
                     remaining: QtyLots(order.qty),
                     reason: CancelReason::User,
                 });
@@ -669,8 +732,8 @@ impl Book {
         }
     }
 
-    /// Cancels every resting order of `account` (on `side` only, if given), oldest queue place
-    /// first. Returns how many were cancelled.
+    /// Cancels every resting order of `account` (on `side` only, if given), in ascending order
+    /// id. Returns how many were cancelled.
     pub fn cancel_all(
         &mut self,
         account: AccountId,
@@ -678,25 +741,24 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> u32 {
         let Some(a) = self.accounts.get(account.0) else { return 0 };
-        let mut o = self.account_orders[a as usize].head;
-        let mut cancelled = 0;
-        // Bounded: the account's list holds at most `orders_per_account_max` orders.
-        while o != NIL {
-            let slot = self.orders[o as usize];
-            let next = slot.acct_next;
-            if side.is_none_or(|s| s == slot.side) {
-                self.remove(o);
-                out.push(Event::Cancelled {
-                    id: OrderId(slot.id),
-                    account,
-                    remaining: QtyLots(slot.qty),
-                    reason: CancelReason::User,
-                });
-                cancelled += 1;
-            }
-            o = next;
+        // Bounded: an account holds at most `orders_per_account_max` orders.
+        let mut doomed: Vec<(u64, u32)> = self
+            .current_orders(a)
+            .into_iter()
+            .map(|o| (self.orders[o as usize].id, o))
+            .filter(|&(_, o)| side.is_none_or(|s| s == self.orders[o as usize].side))
+            .collect();
+        doomed.sort_unstable();
+        for &(_, o) in &doomed {
+            let (slot, _) = self.remove(o);
+            out.push(Event::Cancelled {
+                id: OrderId(slot.id),
+                account,
+                remaining: QtyLots(slot.qty),
+                reason: CancelReason::User,
+            });
         }
-        cancelled
+        doomed.len() as u32
     }
 
     /// Modifies price and size of a resting order of `account` (crate doc, "Cancel and
@@ -711,8 +773,8 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         match self.check_modify(now, account, id, price, qty) {
-            Ok((slot, new_price)) => {
-                self.execute_modify(now, slot, new_price, qty.0, out);
+            Ok((slot, new_price, keep)) => {
+                self.execute_modify(now, slot, (new_price, qty.0, keep), out);
                 debug_assert!(self.is_uncrossed(), "book crossed after modifying {id:?}");
                 Ok(())
             }
@@ -730,7 +792,7 @@ impl Book {
         id: OrderId,
         price: PriceTicks,
         qty: QtyLots,
-    ) -> Result<(u32, u64), Reject> {
+    ) -> Result<(u32, u64, bool), Reject> {
         let slot = self.owned(account, self.ids.get(id.0))?;
         check_size_and_price(qty, price)?;
         let order = &self.orders[slot as usize];
@@ -738,7 +800,7 @@ impl Book {
             return Err(Reject::OrderExpired);
         }
         if price.0 == order.price && qty.0 <= order.qty {
-            return Ok((slot, price.0));
+            return Ok((slot, price.0, true));
         }
         let new_price = self.post_only_price(now, order.side, order.tif, price.0)?;
         let own_level = &self.levels[order.level as usize];
@@ -751,15 +813,23 @@ impl Book {
         if !level_exists && levels_without >= self.limits.price_levels_max as usize {
             return Err(Reject::PriceLevelLimit);
         }
-        Ok((slot, new_price))
+        Ok((slot, new_price, false))
     }
 
-    fn execute_modify(&mut self, now: Now, slot: u32, price: u64, qty: u64, out: &mut Vec<Event>) {
+    /// Applies a checked modify: `(price, qty, keep)` as decided by `check_modify` (priority is
+    /// kept only when the *requested* price is the current one and the size does not grow; a
+    /// post-only order that slides back to its own price still loses its place).
+    fn execute_modify(
+        &mut self,
+        now: Now,
+        slot: u32,
+        (price, qty, keep): (u64, u64, bool),
+        out: &mut Vec<Event>,
+    ) {
         let order = self.orders[slot as usize];
-        let keep = price == order.price && qty <= order.qty;
         out.push(Event::Modified {
             id: OrderId(order.id),
-            account: AccountId(order.account),
+            account: AccountId(self.account_of(slot)),
             price: PriceTicks(price),
             qty: QtyLots(qty),
             kept_priority: keep,
@@ -768,10 +838,11 @@ impl Book {
             self.reduce(slot, order.level, order.qty - qty);
             return;
         }
-        let mut again = self.remove(slot);
+        let (mut again, account) = self.remove(slot);
         again.price = price;
         again.qty = qty;
-        self.match_and_finish(now, again, out);
+        let acct = self.accounts.get(account).unwrap_or(NIL);
+        self.match_and_finish(now, again, (account, acct), out);
     }
 
     /// Removes up to `limit` expired orders (crate doc, "Expiry"). Returns how many.
@@ -789,10 +860,10 @@ impl Book {
                 debug_assert!(false, "expiry index names a missing order");
                 break;
             };
-            let order = self.remove(slot);
+            let (order, account) = self.remove(slot);
             out.push(Event::Expired {
                 id: OrderId(order.id),
-                account: AccountId(order.account),
+                account: AccountId(account),
                 remaining: QtyLots(order.qty),
             });
             removed += 1;
@@ -843,24 +914,38 @@ impl Book {
         }
     }
 
-    /// Appends `slot` to the back of its price level and its account's list and indexes it.
-    fn rest(&mut self, mut slot: Slot) {
+    /// Appends `slot` (owned by `account`) to the back of its price level, lists it under its
+    /// account and indexes it.
+    /// `acct` is the entry handle looked up before matching; matching may have freed it (if it
+    /// removed the account's last order) but cannot have handed it to another account.
+    fn rest(&mut self, mut slot: Slot, account: u32, acct: u32) {
         let level = self.level_for(slot.side, slot.price);
-        let account = self.account_entry(slot.account);
+        let acct = if acct != NIL && self.account_orders[acct as usize].live > 0 {
+            acct
+        } else {
+            self.account_entry(account)
+        };
         let handle = match self.free_orders.pop() {
             Some(h) => h,
             None => {
                 self.orders.push(slot);
+                self.generations.push(0);
                 (self.orders.len() - 1) as u32
             }
         };
+        let entry = &self.account_orders[acct as usize];
+        if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
+            self.compact_account(acct);
+        }
+        let generation = self.generations[handle as usize];
+        let entry = &mut self.account_orders[acct as usize];
+        entry.orders.push((handle, generation));
+        entry.live += 1;
+        slot.acct = acct;
         let lvl = &mut self.levels[level as usize];
         slot.level = level;
         slot.prev = lvl.tail;
         slot.next = NIL;
-        let acct = &mut self.account_orders[account as usize];
-        slot.acct_prev = acct.tail;
-        slot.acct_next = NIL;
         if lvl.tail == NIL {
             lvl.head = handle;
         } else {
@@ -869,17 +954,10 @@ impl Book {
         lvl.tail = handle;
         lvl.count += 1;
         lvl.total += slot.qty;
-        if acct.tail == NIL {
-            acct.head = handle;
-        } else {
-            self.orders[acct.tail as usize].acct_next = handle;
-        }
-        acct.tail = handle;
-        acct.count += 1;
         self.orders[handle as usize] = slot;
         self.ids.insert(slot.id, handle);
         if slot.bits & HAS_CLIENT_ID != 0 {
-            self.client_ids.insert((slot.account, slot.client_id), handle);
+            self.client_ids.insert((account, slot.client_id), handle);
         }
         if slot.bits & EXPIRES_BY_HEIGHT != 0 {
             self.by_height.insert((slot.expires_at, slot.id));
@@ -922,14 +1000,14 @@ impl Book {
         if let Some(a) = self.accounts.get(account) {
             return a;
         }
-        let entry = AccountOrders { account, head: NIL, tail: NIL, count: 0 };
         let handle = match self.free_accounts.pop() {
             Some(h) => {
-                self.account_orders[h as usize] = entry;
+                // Reuse the entry and its list's allocation.
+                self.account_orders[h as usize].account = account;
                 h
             }
             None => {
-                self.account_orders.push(entry);
+                self.account_orders.push(AccountOrders { account, live: 0, orders: Vec::new() });
                 (self.account_orders.len() - 1) as u32
             }
         };
@@ -937,9 +1015,39 @@ impl Book {
         handle
     }
 
+    /// The slot handles of account entry `acct`'s orders, in handle order.
+    fn current_orders(&self, acct: u32) -> Vec<u32> {
+        let mut current: Vec<u32> = self.account_orders[acct as usize]
+            .orders
+            .iter()
+            .filter(|&&(o, g)| {
+                self.generations[o as usize] == g && self.orders[o as usize].acct == acct
+            })
+            .map(|&(o, _)| o)
+            .collect();
+        current.sort_unstable();
+        current.dedup();
+        current
+    }
+
+    /// Drops the stale pairs of account entry `acct` (generation check only; readers check
+    /// ownership too). Bounded by the list's length, at most
+    /// `2 * orders_per_account_max + ACCOUNT_LIST_SLACK`.
+    fn compact_account(&mut self, acct: u32) {
+        let generations = &self.generations;
+        self.account_orders[acct as usize].orders.retain(|&(o, g)| generations[o as usize] == g);
+    }
+
+    /// The account id owning the order in slot `handle`.
+    #[inline]
+    fn account_of(&self, handle: u32) -> u32 {
+        self.account_orders[self.orders[handle as usize].acct as usize].account
+    }
+
     /// Unlinks and unindexes a resting order, dropping its level and account entry if they
-    /// become empty. Returns the order as it was.
-    fn remove(&mut self, handle: u32) -> Slot {
+    /// become empty. Returns the order as it was and its account id.
+    #[inline]
+    fn remove(&mut self, handle: u32) -> (Slot, u32) {
         let slot = self.orders[handle as usize];
         // Level FIFO.
         if slot.prev == NIL {
@@ -958,28 +1066,22 @@ impl Book {
         if level.count == 0 {
             self.drop_level(slot.level);
         }
-        // Account list.
-        let a = self.accounts.get(slot.account).unwrap_or(NIL);
-        if slot.acct_prev == NIL {
-            self.account_orders[a as usize].head = slot.acct_next;
-        } else {
-            self.orders[slot.acct_prev as usize].acct_next = slot.acct_next;
-        }
-        if slot.acct_next == NIL {
-            self.account_orders[a as usize].tail = slot.acct_prev;
-        } else {
-            self.orders[slot.acct_next as usize].acct_prev = slot.acct_prev;
-        }
-        let acct = &mut self.account_orders[a as usize];
-        acct.count -= 1;
-        if acct.count == 0 {
-            self.accounts.remove(slot.account);
-            self.free_accounts.push(a);
+        // Account entry: only the live count and the slot's generation change.
+        self.orders[handle as usize].acct = NIL;
+        let generation = &mut self.generations[handle as usize];
+        *generation = generation.wrapping_add(1);
+        let entry = &mut self.account_orders[slot.acct as usize];
+        let account = entry.account;
+        entry.live -= 1;
+        if entry.live == 0 {
+            entry.orders.clear();
+            self.accounts.remove(account);
+            self.free_accounts.push(slot.acct);
         }
         // Indexes.
         self.ids.remove(slot.id);
         if slot.bits & HAS_CLIENT_ID != 0 {
-            self.client_ids.remove((slot.account, slot.client_id));
+            self.client_ids.remove(&(account, slot.client_id));
         }
         if slot.bits & EXPIRES_BY_HEIGHT != 0 {
             self.by_height.remove(&(slot.expires_at, slot.id));
@@ -988,7 +1090,7 @@ impl Book {
         }
         self.free_orders.push(handle);
         self.len -= 1;
-        slot
+        (slot, account)
     }
 
     fn drop_level(&mut self, handle: u32) {
@@ -1045,9 +1147,8 @@ impl Book {
         let Some(level) = self.ladder.get(price.0) else { return out };
         let mut o = self.levels[level as usize].head;
         while o != NIL {
-            let slot = &self.orders[o as usize];
-            out.push(slot.view());
-            o = slot.next;
+            out.push(self.view(o));
+            o = self.orders[o as usize].next;
         }
         out
     }
@@ -1076,7 +1177,7 @@ impl Book {
 
     /// A live order by id.
     pub fn order(&self, id: OrderId) -> Option<OrderView> {
-        self.ids.get(id.0).map(|s| self.orders[s as usize].view())
+        self.ids.get(id.0).map(|s| self.view(s))
     }
 
     /// A live order by its account and client order id.
@@ -1085,20 +1186,20 @@ impl Book {
         account: AccountId,
         client_id: ClientOrderId,
     ) -> Option<OrderView> {
-        self.client_ids.get((account.0, client_id.0)).map(|s| self.orders[s as usize].view())
+        self.client_ids.get(&(account.0, client_id.0)).map(|&s| self.view(s))
     }
 
-    /// An account's resting orders, oldest queue place first.
+    /// An account's resting orders, in ascending order id.
     pub fn orders_of(&self, account: AccountId) -> Vec<OrderView> {
-        let mut out = Vec::new();
-        let Some(a) = self.accounts.get(account.0) else { return out };
-        let mut o = self.account_orders[a as usize].head;
-        while o != NIL {
-            let slot = &self.orders[o as usize];
-            out.push(slot.view());
-            o = slot.acct_next;
-        }
+        let Some(a) = self.accounts.get(account.0) else { return Vec::new() };
+        let mut out: Vec<OrderView> =
+            self.current_orders(a).into_iter().map(|o| self.view(o)).collect();
+        out.sort_unstable_by_key(|v| v.id);
         out
+    }
+
+    fn view(&self, handle: u32) -> OrderView {
+        self.orders[handle as usize].view(self.account_of(handle))
     }
 
     /// Number of resting orders.
@@ -1118,7 +1219,7 @@ impl Book {
 
     /// Number of resting orders of `account`.
     pub fn account_order_count(&self, account: AccountId) -> u32 {
-        self.accounts.get(account.0).map_or(0, |a| self.account_orders[a as usize].count)
+        self.accounts.get(account.0).map_or(0, |a| self.account_orders[a as usize].live)
     }
 
     /// Approximate heap bytes held by the book's storage (capacity, not length).
@@ -1127,7 +1228,7 @@ impl Book {
         self.orders.capacity() * size_of::<Slot>()
             + self.free_orders.capacity() * 4
             + self.ids.heap_bytes()
-            + self.client_ids.heap_bytes()
+            + self.client_ids.len() * 32
             + self.accounts.heap_bytes()
             + self.account_orders.capacity() * size_of::<AccountOrders>()
             + self.free_accounts.capacity() * 4
@@ -1248,7 +1349,7 @@ impl Book {
                 }
                 if let Some(cid) = view.client_id {
                     with_cid += 1;
-                    if self.client_ids.get((view.account.0, cid.0)) != Some(handle) {
+                    if self.client_ids.get(&(view.account.0, cid.0)) != Some(&handle) {
                         return Err(format!("client id of {} not indexed", view.id.0));
                     }
                 }
@@ -1278,37 +1379,37 @@ impl Book {
         Ok(())
     }
 
-    /// Account lists: each holds exactly its account's orders, linked both ways.
+    /// Account entries: each lists exactly its account's orders, and each order knows its place.
     fn check_accounts(&self) -> Result<(), String> {
-        let mut seen = 0usize;
-        let mut accounts = BTreeSet::new();
+        let mut by_account: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for p in self.ladder.prices() {
-            for view in self.level_orders(PriceTicks(p)) {
-                accounts.insert(view.account.0);
+            let mut o = self.level_at(p).head;
+            while o != NIL {
+                by_account.entry(self.account_of(o)).or_default().push(o);
+                o = self.orders[o as usize].next;
             }
         }
-        for &account in &accounts {
+        for (&account, orders) in &by_account {
             let a = self.accounts.get(account).ok_or(format!("account {account} not indexed"))?;
             let entry = &self.account_orders[a as usize];
-            let (mut count, mut prev, mut o) = (0u32, NIL, entry.head);
-            while o != NIL {
-                let slot = &self.orders[o as usize];
-                if slot.account != account || slot.acct_prev != prev {
-                    return Err(format!("account {account} list is broken at order {}", slot.id));
-                }
-                count += 1;
-                prev = o;
-                o = slot.acct_next;
+            let listed = self.current_orders(a);
+            let mut found = orders.clone();
+            found.sort_unstable();
+            if entry.account != account || listed != found || entry.live as usize != found.len() {
+                return Err(format!("account {account} lists {listed:?}, holds {found:?}"));
             }
-            if entry.account != account || prev != entry.tail || count != entry.count {
-                return Err(format!("account {account}: {count} linked, {} counted", entry.count));
+            let bound = 2 * self.limits.orders_per_account_max as usize + ACCOUNT_LIST_SLACK;
+            if entry.orders.len() > bound {
+                return Err(format!("account {account} list grew to {}", entry.orders.len()));
             }
-            if count > self.limits.orders_per_account_max {
-                return Err(format!("account {account} holds {count} orders, above its limit"));
+            if orders.len() > self.limits.orders_per_account_max as usize {
+                return Err(format!(
+                    "account {account} holds {} orders, above its limit",
+                    orders.len()
+                ));
             }
-            seen += count as usize;
         }
-        if seen != self.len || self.accounts.len() != accounts.len() {
+        if self.accounts.len() != by_account.len() {
             return Err("account index holds stale accounts".into());
         }
         if self.level_count > self.limits.price_levels_max as usize

@@ -64,8 +64,8 @@
 //!   `NotOwner` if the order is another account's; else [`Event::Cancelled`] with
 //!   [`CancelReason::User`]. An expired order not yet swept can still be cancelled.
 //! * [`Book::cancel_all`]: cancels the account's resting orders (optionally one side only), in
-//!   the order they took their queue places, oldest first. Never rejected; bounded by
-//!   `orders_per_account_max`.
+//!   ascending order id. Never rejected; bounded by `orders_per_account_max`.
+//!   ([`Book::orders_of`] lists an account's orders in the same order.)
 //! * [`Book::modify`] changes price and size of a resting order, atomically. Checks in order:
 //!   `UnknownOrder`, `NotOwner`, size and price as for placing, `OrderExpired`. Same price and a
 //!   size not above the current remaining size: the order keeps its queue place
@@ -94,14 +94,17 @@
 //! | `limit` argument of [`Book::expire`] | the rest waits for the next call |
 //!
 //! # Layout (why it is fast)
-//! Orders live in a slab (`Vec` + free list) and are linked into a doubly linked FIFO per price
-//! level and a second list per account, so cancel is O(1) and cancel-all is O(orders of the
+//! Orders live in a slab (`Vec` + free list) of 64-byte slots, one cache line each, linked into
+//! a doubly linked FIFO per price level, so cancel is O(1). Each account has a lazily compacted
+//! list of its slots (removal writes no other order's slot), so cancel-all is O(orders of the
 //! account). Price levels are found through pages of 64 consecutive ticks, each page a fixed
 //! array of level handles plus a 64-bit occupancy mask, so moving to the next non-empty level is
 //! a bit scan; pages are found through an open-addressing index table and the non-empty pages are
-//! kept in an ordered set for jumps across gaps. Order ids, client ids and accounts are found
-//! through open-addressing index tables with a fixed hash function: lookups only, never
-//! iterated, so the book's behaviour cannot depend on hash order (ADR 0002).
+//! kept in an ordered set for jumps across gaps. Order ids are found through a direct-mapped
+//! window over the most recent ids (the engine assigns ids from a counter, so new orders and
+//! cancels of recent orders touch warm memory) backed by an index table for older ids; client
+//! ids and accounts through open-addressing index tables with a fixed hash function. Lookups
+//! only, never iterated, so the book's behaviour cannot depend on hash order (ADR 0002).
 
 #![forbid(unsafe_code)]
 

@@ -486,7 +486,7 @@ impl Model {
             .filter(|r| r.view.account == account && side.is_none_or(|s| r.view.side == s))
             .copied()
             .collect();
-        mine.sort_by_key(|r| r.seq);
+        mine.sort_by_key(|r| r.view.id);
         for r in &mine {
             self.remove(r.view.id);
             out.push(Event::Cancelled {
@@ -644,7 +644,7 @@ impl Model {
     pub fn orders_of(&self, account: AccountId) -> Vec<OrderView> {
         let mut v: Vec<Resting> =
             self.all().filter(|r| r.view.account == account).copied().collect();
-        v.sort_by_key(|r| r.seq);
+        v.sort_by_key(|r| r.view.id);
         v.into_iter().map(|r| r.view).collect()
     }
 
