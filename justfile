@@ -21,4 +21,4 @@ bench-micro:
 
 # Coverage-guided fuzzing of the book (needs cargo-fuzz; see crates/book/fuzz/README.md).
 fuzz seconds="60":
-    cd crates/book/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run ops -- -max_total_time={{seconds}}
+    cd crates/book && RUSTC_BOOTSTRAP=1 cargo fuzz run ops -- -max_total_time={{seconds}} -max_len=4096

@@ -203,6 +203,28 @@ struct AccountOrders {
 /// Stale pairs an account list may carry beyond twice its live orders before compaction.
 const ACCOUNT_LIST_SLACK: usize = 16;
 
+/// The fields of a slot that removing it needs.
+#[derive(Clone, Copy, Debug)]
+struct SlotLinks {
+    id: u64,
+    qty: u64,
+    client_id: u64,
+    expires_at: u64,
+    acct: u32,
+    level: u32,
+    prev: u32,
+    next: u32,
+    bits: u8,
+}
+
+/// What callers of `Book::remove` learn about the order that left.
+#[derive(Clone, Copy, Debug)]
+struct Removed {
+    id: u64,
+    qty: u64,
+    account: u32,
+}
+
 /// The incoming side of a match.
 #[derive(Clone, Copy, Debug)]
 struct Taker {
@@ -501,7 +523,7 @@ impl Book {
             stp: order.stp,
             bits,
         };
-        self.match_and_finish(now, slot, (order.account.0, acct), out);
+        self.match_and_finish(now, &slot, (order.account.0, acct), out);
     }
 
     /// Matches `slot` (owned by `account`) as a taker and rests or cancels what is left of it.
@@ -509,7 +531,7 @@ impl Book {
     fn match_and_finish(
         &mut self,
         now: Now,
-        mut slot: Slot,
+        slot: &Slot,
         (account, acct): (u32, u32),
         out: &mut Vec<Event>,
     ) {
@@ -534,14 +556,13 @@ impl Book {
             MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
             MatchEnd::Exhausted if !slot.tif.can_rest() => out.push(cancel(CancelReason::Unfilled)),
             MatchEnd::Exhausted => {
-                slot.qty = taker.rem;
-                self.rest(slot, account, taker.acct);
+                self.rest(slot, taker.rem, (account, taker.acct));
                 out.push(Event::Resting {
                     id: OrderId(slot.id),
                     account: AccountId(account),
                     side: slot.side,
                     price: PriceTicks(slot.price),
-                    qty: QtyLots(slot.qty),
+                    qty: QtyLots(taker.rem),
                 });
             }
         }
@@ -595,7 +616,7 @@ impl Book {
         let maker = &self.orders[m as usize];
         let (maker_id, maker_qty, maker_acct) = (maker.id, maker.qty, maker.acct);
         if maker.is_expired(now) {
-            let account = self.remove(m).1;
+            let account = self.remove(m).account;
             out.push(Event::Expired {
                 id: OrderId(maker_id),
                 account: AccountId(account),
@@ -716,10 +737,10 @@ impl Book {
     ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let (order, account) = self.remove(slot);
+                let order = self.remove(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
-                    account: AccountId(account),
+                    account: AccountId(order.account),
                     remaining: QtyLots(order.qty),
                     reason: CancelReason::User,
                 });
@@ -750,7 +771,7 @@ impl Book {
             .collect();
         doomed.sort_unstable();
         for &(_, o) in &doomed {
-            let (slot, _) = self.remove(o);
+            let slot = self.remove(o);
             out.push(Event::Cancelled {
                 id: OrderId(slot.id),
                 account,
@@ -838,11 +859,12 @@ impl Book {
             self.reduce(slot, order.level, order.qty - qty);
             return;
         }
-        let (mut again, account) = self.remove(slot);
+        let mut again = self.orders[slot as usize];
+        let account = self.remove(slot).account;
         again.price = price;
         again.qty = qty;
         let acct = self.accounts.get(account).unwrap_or(NIL);
-        self.match_and_finish(now, again, (account, acct), out);
+        self.match_and_finish(now, &again, (account, acct), out);
     }
 
     /// Removes up to `limit` expired orders (crate doc, "Expiry"). Returns how many.
@@ -860,10 +882,10 @@ impl Book {
                 debug_assert!(false, "expiry index names a missing order");
                 break;
             };
-            let (order, account) = self.remove(slot);
+            let order = self.remove(slot);
             out.push(Event::Expired {
                 id: OrderId(order.id),
-                account: AccountId(account),
+                account: AccountId(order.account),
                 remaining: QtyLots(order.qty),
             });
             removed += 1;
@@ -918,8 +940,8 @@ impl Book {
     /// account and indexes it.
     /// `acct` is the entry handle looked up before matching; matching may have freed it (if it
     /// removed the account's last order) but cannot have handed it to another account.
-    fn rest(&mut self, mut slot: Slot, account: u32, acct: u32) {
-        let level = self.level_for(slot.side, slot.price);
+    fn rest(&mut self, template: &Slot, qty: u64, (account, acct): (u32, u32)) {
+        let level = self.level_for(template.side, template.price);
         let acct = if acct != NIL && self.account_orders[acct as usize].live > 0 {
             acct
         } else {
@@ -928,9 +950,8 @@ impl Book {
         let handle = match self.free_orders.pop() {
             Some(h) => h,
             None => {
-                self.orders.push(slot);
                 self.generations.push(0);
-                (self.orders.len() - 1) as u32
+                self.orders.len() as u32
             }
         };
         let entry = &self.account_orders[acct as usize];
@@ -941,20 +962,22 @@ impl Book {
         let entry = &mut self.account_orders[acct as usize];
         entry.orders.push((handle, generation));
         entry.live += 1;
-        slot.acct = acct;
-        let lvl = &mut self.levels[level as usize];
-        slot.level = level;
-        slot.prev = lvl.tail;
-        slot.next = NIL;
-        if lvl.tail == NIL {
-            lvl.head = handle;
+        let prev = self.levels[level as usize].tail;
+        let slot = Slot { qty, acct, level, prev, next: NIL, ..*template };
+        if handle as usize == self.orders.len() {
+            self.orders.push(slot);
         } else {
-            self.orders[lvl.tail as usize].next = handle;
+            self.orders[handle as usize] = slot;
         }
+        if prev == NIL {
+            self.levels[level as usize].head = handle;
+        } else {
+            self.orders[prev as usize].next = handle;
+        }
+        let lvl = &mut self.levels[level as usize];
         lvl.tail = handle;
         lvl.count += 1;
-        lvl.total += slot.qty;
-        self.orders[handle as usize] = slot;
+        lvl.total += qty;
         self.ids.insert(slot.id, handle);
         if slot.bits & HAS_CLIENT_ID != 0 {
             self.client_ids.insert((account, slot.client_id), handle);
@@ -1045,10 +1068,21 @@ impl Book {
     }
 
     /// Unlinks and unindexes a resting order, dropping its level and account entry if they
-    /// become empty. Returns the order as it was and its account id.
+    /// become empty. Reads the slot in place (no copy of the whole line).
     #[inline]
-    fn remove(&mut self, handle: u32) -> (Slot, u32) {
-        let slot = self.orders[handle as usize];
+    fn remove(&mut self, handle: u32) -> Removed {
+        let s = &self.orders[handle as usize];
+        let slot = SlotLinks {
+            id: s.id,
+            qty: s.qty,
+            client_id: s.client_id,
+            expires_at: s.expires_at,
+            acct: s.acct,
+            level: s.level,
+            prev: s.prev,
+            next: s.next,
+            bits: s.bits,
+        };
         // Level FIFO.
         if slot.prev == NIL {
             self.levels[slot.level as usize].head = slot.next;
@@ -1090,7 +1124,7 @@ impl Book {
         }
         self.free_orders.push(handle);
         self.len -= 1;
-        (slot, account)
+        Removed { id: slot.id, qty: slot.qty, account }
     }
 
     fn drop_level(&mut self, handle: u32) {
