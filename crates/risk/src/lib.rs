@@ -1,0 +1,20 @@
+//! Pure risk math for novation's clearing engine: integers only, checked, every rounding named.
+//!
+//! This crate has no state beyond small accumulators the engine owns, no I/O, no clock, no
+//! randomness and no hashed collections. Time, prices and positions come in as arguments.
+//!
+//! | module | what it computes |
+//! |---|---|
+//! | [`fixed`] | `mul_div_floor` / `mul_div_ceil` (256-bit intermediates), signed variants, [`Rate`] (parts per billion) |
+//! | [`contract`] | [`ContractSpec`]: ticks × lots → quote atoms, exactly; the reverse with named rounding |
+
+#![forbid(unsafe_code)]
+
+pub mod contract;
+pub mod fixed;
+
+pub use contract::{ContractSpec, SpecError};
+pub use fixed::{
+    mul_div_ceil, mul_div_ceil_signed, mul_div_floor, mul_div_floor_signed, mul_div_rem,
+    mul_div_trunc_signed, narrow, MathError, MathErrorKind, Rate, TryArith,
+};
