@@ -6,15 +6,21 @@
 //! | module | what it computes |
 //! |---|---|
 //! | [`fixed`] | `mul_div_floor` / `mul_div_ceil` (256-bit intermediates), signed variants, [`Rate`] (parts per billion) |
+//! | [`margin`] | initial and maintenance margin by notional tier (deduction form), open-interest ramp, withdrawal floor |
 //! | [`contract`] | [`ContractSpec`]: ticks × lots → quote atoms, exactly; the reverse with named rounding |
 
 #![forbid(unsafe_code)]
 
 pub mod contract;
 pub mod fixed;
+pub mod margin;
 
 pub use contract::{ContractSpec, SpecError};
 pub use fixed::{
     mul_div_ceil, mul_div_ceil_signed, mul_div_floor, mul_div_floor_signed, mul_div_rem,
     mul_div_trunc_signed, narrow, MathError, MathErrorKind, Rate, TryArith,
+};
+pub use margin::{
+    withdrawal_requirement, MarginTier, MarginTiers, OpenInterestRamp, RampError, TierError,
+    MAX_TIERS,
 };
