@@ -49,16 +49,18 @@ impl ContractSpec {
         self.quote_atoms_per_tick_lot
     }
 
-    /// Quote atoms of one lot at `price`: `price × quote_atoms_per_tick_lot`. Exact; cannot
-    /// overflow (`u64 × u64` fits in `i128`).
-    pub fn lot_value(&self, price: PriceTicks) -> Quote {
-        Quote(i128::from(price.0) * i128::from(self.quote_atoms_per_tick_lot))
+    /// Quote atoms of one lot at `price`: `price × quote_atoms_per_tick_lot`, exact. (A
+    /// `u64 × u64` product fits in `u128` but not always in `i128`.)
+    #[track_caller]
+    pub fn lot_value(&self, price: PriceTicks) -> Result<Quote, MathError> {
+        self.notional(price, QtyLots(1))
     }
 
-    /// Quote atoms per lot per tick times `qty`: the change in value of `qty` lots when the price
-    /// moves one tick. Exact; cannot overflow.
-    pub fn tick_value(&self, qty: QtyLots) -> Quote {
-        Quote(i128::from(qty.0) * i128::from(self.quote_atoms_per_tick_lot))
+    /// The change in value of `qty` lots when the price moves one tick:
+    /// `qty × quote_atoms_per_tick_lot`, exact.
+    #[track_caller]
+    pub fn tick_value(&self, qty: QtyLots) -> Result<Quote, MathError> {
+        self.notional(PriceTicks(1), qty)
     }
 
     /// The exact notional of `qty` lots at `price`, in quote atoms.
@@ -133,8 +135,8 @@ mod tests {
         // 0.5 BTC (5,000 lots) at $60,000.10 (600,001 ticks) = $30,000.05.
         let n = btc().notional(PriceTicks(600_001), QtyLots(5_000)).unwrap();
         assert_eq!(n, Quote(30_000_050_000));
-        assert_eq!(btc().lot_value(PriceTicks(600_001)), Quote(6_000_010));
-        assert_eq!(btc().tick_value(QtyLots(5_000)), Quote(50_000));
+        assert_eq!(btc().lot_value(PriceTicks(600_001)).unwrap(), Quote(6_000_010));
+        assert_eq!(btc().tick_value(QtyLots(5_000)).unwrap(), Quote(50_000));
         assert_eq!(ContractSpec::new(0), Err(SpecError::ZeroTickLotValue));
     }
 
@@ -159,8 +161,13 @@ mod tests {
             s.qty_floor(Quote(1), PriceTicks(0)).unwrap_err().kind(),
             MathErrorKind::OutOfDomain
         );
-        // u64::MAX × u64::MAX × u64::MAX does not fit in i128.
+        // u64::MAX × u64::MAX × u64::MAX does not fit in i128, nor does u64::MAX².
         let big = ContractSpec::new(u64::MAX).unwrap();
+        assert_eq!(
+            big.lot_value(PriceTicks(u64::MAX)).unwrap_err().kind(),
+            MathErrorKind::Overflow
+        );
+        assert_eq!(big.tick_value(QtyLots(u64::MAX)).unwrap_err().kind(), MathErrorKind::Overflow);
         assert_eq!(
             big.notional(PriceTicks(u64::MAX), QtyLots(u64::MAX)).unwrap_err().kind(),
             MathErrorKind::Overflow
