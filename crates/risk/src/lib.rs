@@ -8,6 +8,7 @@
 //! | [`fixed`] | `mul_div_floor` / `mul_div_ceil` (256-bit intermediates), signed variants, [`Rate`] (parts per billion) |
 //! | [`margin`] | initial and maintenance margin by notional tier (deduction form), open-interest ramp, withdrawal floor |
 //! | [`funding`] | premium samples, interval average, 8-hour rate with clamp and hourly cap, cumulative funding index, zero-sum settlement with an explicit residue |
+//! | [`mark`] | mark price: median of index, index + EMA of the clamped basis, and the clamped mid |
 //! | [`contract`] | [`ContractSpec`]: ticks × lots → quote atoms, exactly; the reverse with named rounding |
 
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ pub mod contract;
 pub mod fixed;
 pub mod funding;
 pub mod margin;
+pub mod mark;
 
 pub use contract::{ContractSpec, SpecError};
 pub use fixed::{
@@ -31,3 +33,4 @@ pub use margin::{
     withdrawal_requirement, MarginTier, MarginTiers, OpenInterestRamp, RampError, TierError,
     MAX_TIERS,
 };
+pub use mark::{BookTop, MarkParams, MarkParamsError, MarkState};
