@@ -9,6 +9,7 @@
 //! | [`margin`] | initial and maintenance margin by notional tier (deduction form), open-interest ramp, withdrawal floor |
 //! | [`funding`] | premium samples, interval average, 8-hour rate with clamp and hourly cap, cumulative funding index, zero-sum settlement with an explicit residue |
 //! | [`mark`] | mark price: median of index, index + EMA of the clamped basis, and the clamped mid |
+//! | [`liquidation`] | account health, bankruptcy and liquidation prices, takeover-auction price, liquidation order limit, ADL ranking key |
 //! | [`contract`] | [`ContractSpec`]: ticks × lots → quote atoms, exactly; the reverse with named rounding |
 
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@
 pub mod contract;
 pub mod fixed;
 pub mod funding;
+pub mod liquidation;
 pub mod margin;
 pub mod mark;
 
@@ -28,6 +30,10 @@ pub use funding::{
     funding_rate_8h, hourly_rate, impact_notional, premium_sample, rate_for_elapsed,
     settle_funding, FundingIndex, FundingParams, FundingParamsError, FundingSettlement,
     PremiumAccumulator,
+};
+pub use liquidation::{
+    account_health, adl_score, liquidation_limit_price, AdlInputs, AdlKey, Health,
+    IsolatedPosition, TakeoverAuction,
 };
 pub use margin::{
     withdrawal_requirement, MarginTier, MarginTiers, OpenInterestRamp, RampError, TierError,
