@@ -19,6 +19,20 @@
 //!
 //! Each module's doc is its specification, formulas written out.
 //!
+//! # How the engine is expected to use it, per market and block
+//! ```text
+//! mark   = mark_state.update(&mark_params, block.time_ms, index, BookTop { best_bid, best_ask })?
+//! premium_acc.record(premium_sample(impact_bid, impact_ask, index)?)?
+//! at the end of a funding interval of `elapsed_ms`:
+//!     F     = funding_rate_8h(premium_acc.take_average()?, &funding_params)?
+//!     funding_index = funding_index.accrue(rate_for_elapsed(F, elapsed_ms, &funding_params)?, index, &spec)?
+//! when a position is touched:
+//!     s = settle_funding(side, qty, position.funding_entry, funding_index)?   // pool += s.payment
+//!     position.funding_entry = funding_index;  residue_nano += s.residue_nano_atoms
+//! margin:  notional = spec.notional(mark, qty)?;  mm = tiers.maintenance_margin(notional)?
+//!          account_health(equity, Σ mm)
+//! ```
+//!
 //! # Units
 //! | quantity | type | unit |
 //! |---|---|---|
