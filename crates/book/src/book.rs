@@ -203,20 +203,6 @@ struct AccountOrders {
 /// Stale pairs an account list may carry beyond twice its live orders before compaction.
 const ACCOUNT_LIST_SLACK: usize = 16;
 
-/// The fields of a slot that removing it needs.
-#[derive(Clone, Copy, Debug)]
-struct SlotLinks {
-    id: u64,
-    qty: u64,
-    client_id: u64,
-    expires_at: u64,
-    acct: u32,
-    level: u32,
-    prev: u32,
-    next: u32,
-    bits: u8,
-}
-
 /// What callers of `Book::remove` learn about the order that left.
 #[derive(Clone, Copy, Debug)]
 struct Removed {
@@ -1071,60 +1057,51 @@ impl Book {
     /// become empty. Reads the slot in place (no copy of the whole line).
     #[inline]
     fn remove(&mut self, handle: u32) -> Removed {
-        let s = &self.orders[handle as usize];
-        let slot = SlotLinks {
-            id: s.id,
-            qty: s.qty,
-            client_id: s.client_id,
-            expires_at: s.expires_at,
-            acct: s.acct,
-            level: s.level,
-            prev: s.prev,
-            next: s.next,
-            bits: s.bits,
-        };
+        // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
+        let Slot { id, qty, client_id, expires_at, acct, level, prev, next, bits, .. } =
+            self.orders[handle as usize];
         // Level FIFO.
-        if slot.prev == NIL {
-            self.levels[slot.level as usize].head = slot.next;
+        if prev == NIL {
+            self.levels[level as usize].head = next;
         } else {
-            self.orders[slot.prev as usize].next = slot.next;
+            self.orders[prev as usize].next = next;
         }
-        if slot.next == NIL {
-            self.levels[slot.level as usize].tail = slot.prev;
+        if next == NIL {
+            self.levels[level as usize].tail = prev;
         } else {
-            self.orders[slot.next as usize].prev = slot.prev;
+            self.orders[next as usize].prev = prev;
         }
-        let level = &mut self.levels[slot.level as usize];
-        level.count -= 1;
-        level.total -= slot.qty;
-        if level.count == 0 {
-            self.drop_level(slot.level);
+        let lvl = &mut self.levels[level as usize];
+        lvl.count -= 1;
+        lvl.total -= qty;
+        if lvl.count == 0 {
+            self.drop_level(level);
         }
         // Account entry: only the live count and the slot's generation change.
         self.orders[handle as usize].acct = NIL;
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
-        let entry = &mut self.account_orders[slot.acct as usize];
+        let entry = &mut self.account_orders[acct as usize];
         let account = entry.account;
         entry.live -= 1;
         if entry.live == 0 {
             entry.orders.clear();
             self.accounts.remove(account);
-            self.free_accounts.push(slot.acct);
+            self.free_accounts.push(acct);
         }
         // Indexes.
-        self.ids.remove(slot.id);
-        if slot.bits & HAS_CLIENT_ID != 0 {
-            self.client_ids.remove(&(account, slot.client_id));
+        self.ids.remove(id);
+        if bits & HAS_CLIENT_ID != 0 {
+            self.client_ids.remove(&(account, client_id));
         }
-        if slot.bits & EXPIRES_BY_HEIGHT != 0 {
-            self.by_height.remove(&(slot.expires_at, slot.id));
-        } else if slot.bits & EXPIRES_BY_TIME != 0 {
-            self.by_time.remove(&(slot.expires_at, slot.id));
+        if bits & EXPIRES_BY_HEIGHT != 0 {
+            self.by_height.remove(&(expires_at, id));
+        } else if bits & EXPIRES_BY_TIME != 0 {
+            self.by_time.remove(&(expires_at, id));
         }
         self.free_orders.push(handle);
         self.len -= 1;
-        Removed { id: slot.id, qty: slot.qty, account }
+        Removed { id, qty, account }
     }
 
     fn drop_level(&mut self, handle: u32) {
@@ -1254,22 +1231,6 @@ impl Book {
     /// Number of resting orders of `account`.
     pub fn account_order_count(&self, account: AccountId) -> u32 {
         self.accounts.get(account.0).map_or(0, |a| self.account_orders[a as usize].live)
-    }
-
-    /// Approximate heap bytes held by the book's storage (capacity, not length).
-    pub fn heap_bytes(&self) -> usize {
-        use core::mem::size_of;
-        self.orders.capacity() * size_of::<Slot>()
-            + self.free_orders.capacity() * 4
-            + self.ids.heap_bytes()
-            + self.client_ids.len() * 32
-            + self.accounts.heap_bytes()
-            + self.account_orders.capacity() * size_of::<AccountOrders>()
-            + self.free_accounts.capacity() * 4
-            + self.levels.capacity() * size_of::<Level>()
-            + self.free_levels.capacity() * 4
-            + self.ladder.heap_bytes()
-            + (self.by_height.len() + self.by_time.len()) * 24
     }
 
     /// Checks every structural invariant; `Err` describes the first violation. O(n): for tests,

@@ -69,11 +69,6 @@ impl<K: TableKey> IndexTable<K> {
         self.len
     }
 
-    /// Bytes of heap this table holds.
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.entries.capacity() * core::mem::size_of::<Entry<K>>()
-    }
-
     #[inline]
     fn mask(&self) -> usize {
         self.entries.len() - 1
@@ -217,10 +212,6 @@ impl OrderIndex {
 
     pub(crate) fn len(&self) -> usize {
         self.in_ring + self.table.len()
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.ring.capacity() * 4 + self.table.heap_bytes()
     }
 
     /// The table only ever holds ids below `base` (the window never moves down), so an id at

@@ -54,14 +54,6 @@ impl Ladder {
         }
     }
 
-    /// Bytes of heap held by page storage and indexes (an estimate for the ordered set).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.pages.capacity() * core::mem::size_of::<Page>()
-            + self.free_pages.capacity() * 4
-            + self.index.heap_bytes()
-            + self.nonempty.len() * 16
-    }
-
     /// The level handle at `price`, if a level exists there.
     #[inline]
     pub(crate) fn get(&self, price: u64) -> Option<u32> {
