@@ -209,6 +209,7 @@ struct Removed {
     id: u64,
     qty: u64,
     account: u32,
+    side: Side,
 }
 
 /// The incoming side of a match.
@@ -534,6 +535,7 @@ impl Book {
         let cancel = |reason| Event::Cancelled {
             id: OrderId(taker.id),
             account: AccountId(taker.account),
+            side: taker.side,
             remaining: QtyLots(taker.rem),
             reason,
         };
@@ -602,10 +604,11 @@ impl Book {
         let maker = &self.orders[m as usize];
         let (maker_id, maker_qty, maker_acct) = (maker.id, maker.qty, maker.acct);
         if maker.is_expired(now) {
-            let account = self.remove(m).account;
+            let removed = self.remove(m);
             out.push(Event::Expired {
                 id: OrderId(maker_id),
-                account: AccountId(account),
+                account: AccountId(removed.account),
+                side: removed.side,
                 remaining: QtyLots(maker_qty),
             });
             return None;
@@ -641,27 +644,28 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> Option<MatchEnd> {
         let (maker_id, maker_qty) = (self.orders[m as usize].id, self.orders[m as usize].qty);
-        let cancelled = |id: u64, remaining: u64| Event::Cancelled {
+        let cancelled = |id: u64, side: Side, remaining: u64| Event::Cancelled {
             id: OrderId(id),
             account: AccountId(t.account),
+            side,
             remaining: QtyLots(remaining),
             reason: CancelReason::SelfTrade,
         };
         match t.stp {
             StpMode::CancelNewest => {
-                out.push(cancelled(t.id, t.rem));
+                out.push(cancelled(t.id, t.side, t.rem));
                 t.rem = 0;
                 Some(MatchEnd::Stopped)
             }
             StpMode::CancelOldest => {
                 self.remove(m);
-                out.push(cancelled(maker_id, maker_qty));
+                out.push(cancelled(maker_id, t.side.opposite(), maker_qty));
                 None
             }
             StpMode::CancelBoth => {
                 self.remove(m);
-                out.push(cancelled(maker_id, maker_qty));
-                out.push(cancelled(t.id, t.rem));
+                out.push(cancelled(maker_id, t.side.opposite(), maker_qty));
+                out.push(cancelled(t.id, t.side, t.rem));
                 t.rem = 0;
                 Some(MatchEnd::Stopped)
             }
@@ -727,6 +731,7 @@ impl Book {
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
                     account: AccountId(order.account),
+                    side: order.side,
                     remaining: QtyLots(order.qty),
                     reason: CancelReason::User,
                 });
@@ -761,6 +766,7 @@ impl Book {
             out.push(Event::Cancelled {
                 id: OrderId(slot.id),
                 account,
+                side: slot.side,
                 remaining: QtyLots(slot.qty),
                 reason: CancelReason::User,
             });
@@ -872,6 +878,7 @@ impl Book {
             out.push(Event::Expired {
                 id: OrderId(order.id),
                 account: AccountId(order.account),
+                side: order.side,
                 remaining: QtyLots(order.qty),
             });
             removed += 1;
@@ -1058,7 +1065,7 @@ impl Book {
     #[inline]
     fn remove(&mut self, handle: u32) -> Removed {
         // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
-        let Slot { id, qty, client_id, expires_at, acct, level, prev, next, bits, .. } =
+        let Slot { id, qty, client_id, expires_at, acct, level, prev, next, bits, side, .. } =
             self.orders[handle as usize];
         // Level FIFO.
         if prev == NIL {
@@ -1101,7 +1108,7 @@ impl Book {
         }
         self.free_orders.push(handle);
         self.len -= 1;
-        Removed { id, qty, account }
+        Removed { id, qty, account, side }
     }
 
     fn drop_level(&mut self, handle: u32) {

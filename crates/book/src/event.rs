@@ -112,10 +112,17 @@ pub enum Event {
     /// The order (or its remainder) now rests in the book.
     Resting { id: OrderId, account: AccountId, side: Side, price: PriceTicks, qty: QtyLots },
     /// The order left the book (or, for an incoming order, its remainder was dropped).
-    Cancelled { id: OrderId, account: AccountId, remaining: QtyLots, reason: CancelReason },
+    Cancelled {
+        id: OrderId,
+        account: AccountId,
+        /// The order's side.
+        side: Side,
+        remaining: QtyLots,
+        reason: CancelReason,
+    },
     /// A resting order passed its expiry and was removed (by the expiry sweep, or when an
     /// incoming order met it at the top of the book).
-    Expired { id: OrderId, account: AccountId, remaining: QtyLots },
+    Expired { id: OrderId, account: AccountId, side: Side, remaining: QtyLots },
     /// A resting order was modified. With `kept_priority` the order kept its queue position
     /// (same price, size not increased); otherwise it was re-entered at the back of the queue at
     /// its new price, and may have matched (further events follow).

@@ -774,7 +774,7 @@ fn fill(maker: &NewOrder, taker: &NewOrder, price: u64, qty: u64, mrem: u64, tre
     }
 }
 fn cancelled(o: &NewOrder, remaining: u64, reason: CancelReason) -> Event {
-    Event::Cancelled { id: o.id, account: o.account, remaining: q(remaining), reason }
+    Event::Cancelled { id: o.id, account: o.account, side: o.side, remaining: q(remaining), reason }
 }
 fn rejected(i: u64, reason: Reject) -> Event {
     Event::Rejected { id: Some(id(i)), reason }
@@ -918,7 +918,7 @@ fn spec_match_limit_and_expired_makers_count_as_steps() {
         &[(T0, place(e)), (T0, place(m2)), (T0, place(m3)), (later, place(t))],
         &[
             accepted(&t, 105),
-            Event::Expired { id: id(1), account: acc(A), remaining: q(1) },
+            Event::Expired { id: id(1), account: acc(A), side: Side::Sell, remaining: q(1) },
             fill(&m2, &t, 100, 1, 0, 4),
             cancelled(&t, 4, CancelReason::MatchLimit),
         ],
@@ -930,7 +930,7 @@ fn spec_match_limit_and_expired_makers_count_as_steps() {
         &[(T0, place(e)), (T0, place(m2)), (T0, place(m3)), (later, place(t))],
         &[
             accepted(&t, 100),
-            Event::Expired { id: id(1), account: acc(A), remaining: q(1) },
+            Event::Expired { id: id(1), account: acc(A), side: Side::Sell, remaining: q(1) },
             fill(&m2, &t, 100, 1, 0, 4),
             resting(&t, 100, 4),
         ],
@@ -950,7 +950,7 @@ fn spec_post_only() {
         &[(T0, place(e)), (T0, place(m)), (later, place(t))],
         &[
             accepted(&t, 100),
-            Event::Expired { id: id(1), account: acc(A), remaining: q(1) },
+            Event::Expired { id: id(1), account: acc(A), side: Side::Sell, remaining: q(1) },
             resting(&t, 100, 1),
         ],
     );
@@ -966,7 +966,7 @@ fn spec_post_only() {
         &[(T0, place(e)), (T0, place(m)), (later, place(t))],
         &[
             accepted(&t, 100),
-            Event::Expired { id: id(1), account: acc(A), remaining: q(1) },
+            Event::Expired { id: id(1), account: acc(A), side: Side::Sell, remaining: q(1) },
             resting(&t, 100, 1),
         ],
     );
@@ -1073,7 +1073,12 @@ fn spec_cancel_cancel_all_and_expire_order() {
     let far = Now::new(20, T0.time_ms + 10);
     let mut ops = at(&setup);
     ops.push((far, Op::Expire { limit: 4 }));
-    let exp = |o: &NewOrder| Event::Expired { id: o.id, account: o.account, remaining: o.qty };
+    let exp = |o: &NewOrder| Event::Expired {
+        id: o.id,
+        account: o.account,
+        side: o.side,
+        remaining: o.qty,
+    };
     example(BookLimits::default(), &ops, &[exp(&o3), exp(&o4), exp(&o2), exp(&o1)]);
     let mut ops = at(&setup);
     ops.push((T0, Op::CancelAll { account: acc(A), side: None }));

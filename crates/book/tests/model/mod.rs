@@ -330,6 +330,7 @@ impl Model {
             out.push(Event::Cancelled {
                 id: t.view.id,
                 account: t.view.account,
+                side: t.view.side,
                 remaining: t.view.qty,
                 reason,
             });
@@ -352,7 +353,12 @@ impl Model {
             // 1. expired maker
             if mv.expiry.is_expired(now) {
                 self.remove(mv.id);
-                out.push(Event::Expired { id: mv.id, account: mv.account, remaining: mv.qty });
+                out.push(Event::Expired {
+                    id: mv.id,
+                    account: mv.account,
+                    side: mv.side,
+                    remaining: mv.qty,
+                });
                 continue;
             }
             // 2. self-trade prevention
@@ -362,6 +368,7 @@ impl Model {
                     out.push(Event::Cancelled {
                         id: mv.id,
                         account: mv.account,
+                        side: mv.side,
                         remaining: mv.qty,
                         reason: CancelReason::SelfTrade,
                     });
@@ -456,6 +463,7 @@ impl Model {
         out.push(Event::Cancelled {
             id,
             account,
+            side: r.view.side,
             remaining: r.view.qty,
             reason: CancelReason::User,
         });
@@ -492,6 +500,7 @@ impl Model {
             out.push(Event::Cancelled {
                 id: r.view.id,
                 account,
+                side: r.view.side,
                 remaining: r.view.qty,
                 reason: CancelReason::User,
             });
@@ -571,6 +580,7 @@ impl Model {
             out.push(Event::Expired {
                 id: r.view.id,
                 account: r.view.account,
+                side: r.view.side,
                 remaining: r.view.qty,
             });
             n += 1;
