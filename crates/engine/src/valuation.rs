@@ -1,0 +1,127 @@
+//! A bucket's value and requirements at mark.
+//!
+//! # Specification
+//! For a bucket with cash `K` and legs `i` (signed size `s_i`, entry notional `V_i`, resting
+//! lots `B_i` buy / `S_i` sell) in markets with mark `P_i`, atoms per tick-lot `a_i`:
+//!
+//! ```text
+//! N_i       = |s_i| · P_i · a_i                               notional at mark
+//! f_i       = settle_funding(s_i, entry_i, index_i).payment   pending funding (pays if > 0)
+//! equity    = K + Σ sign(s_i) · N_i − Σ f_i
+//! upnl_i    = sign(s_i) · (N_i − V_i)
+//! MM        = Σ MM_i(N_i)                                     tiers, deduction form, rounded up
+//! W_i       = max(|s_i + B_i|, |s_i − S_i|) · P_i · a_i        worst case if one side fills
+//! IM        = Σ ramp(IM_i(W_i), W_i, OI_i)                     rounded up
+//! ```
+//!
+//! An order is accepted only if `IM ≤ equity` afterwards, with the order counted as resting on
+//! its side and, when it may trade through the mark, the loss of filling at its limit
+//! (`qty × |limit − mark| × a`) and the taker fee on its full notional subtracted from equity
+//! first. Withdrawals and transfers must leave
+//! `equity − ⌈haircut × Σ max(0, upnl_i)⌉ ≥ max(IM, ⌈k × Σ N_i⌉)`.
+
+use novation_risk::{settle_funding, MathError, TryArith};
+use novation_types::{QtyLots, Quote};
+
+use crate::account::{Bucket, Leg};
+use crate::market::Market;
+
+/// One leg's contribution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LegValue {
+    /// `sign × N`: the position's value at mark.
+    pub value: i128,
+    /// `N`.
+    pub notional: i128,
+    /// Pending funding payment (positive: the leg pays).
+    pub funding: i128,
+    /// Unrealised PnL against the entry notional.
+    pub upnl: i128,
+    /// Maintenance requirement.
+    pub maintenance: i128,
+    /// Initial requirement on the worst-case size.
+    pub initial: i128,
+}
+
+/// A bucket's totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Valuation {
+    /// Equity at mark, pending funding included.
+    pub equity: Quote,
+    /// Σ maintenance requirements.
+    pub maintenance: Quote,
+    /// Σ initial requirements (resting orders on their worst side).
+    pub initial: Quote,
+    /// Σ notional at mark.
+    pub notional: Quote,
+    /// Σ max(0, upnl).
+    pub upnl_positive: Quote,
+    /// Legs with a non-zero position.
+    pub positions: u32,
+}
+
+/// Values one leg in its market.
+pub fn leg_value(market: &Market, leg: &Leg) -> Result<LegValue, MathError> {
+    let spec = &market.params.contract;
+    let notional = spec.notional(market.mark, leg.qty())?.0;
+    let mut out = LegValue { notional, ..LegValue::default() };
+    if let Some(side) = leg.side() {
+        out.value = if leg.size > 0 { notional } else { -notional };
+        out.funding =
+            settle_funding(side, leg.qty(), leg.funding_entry, market.funding_index)?.payment.0;
+        out.upnl = if leg.size > 0 {
+            notional.try_sub(leg.entry_notional.0)?
+        } else {
+            leg.entry_notional.0.try_sub(notional)?
+        };
+        out.maintenance = market.params.tiers.maintenance_margin(Quote(notional))?.0;
+    }
+    let worst = leg.worst_case_qty();
+    if worst > 0 {
+        let w = spec.notional(market.mark, QtyLots(worst))?;
+        let mut im = market.params.tiers.initial_margin(w)?;
+        if let Some(ramp) = market.params.oi_ramp {
+            im = ramp.initial_margin(im, w, market.open_interest_notional()?)?;
+        }
+        out.initial = im.0;
+    }
+    Ok(out)
+}
+
+/// Values a bucket. `over` replaces (or adds) the leg of its market and `cash_delta` is added to
+/// the cash: the bucket as it would be after a hypothetical change.
+pub fn bucket_value(
+    markets: &[Market],
+    bucket: &Bucket,
+    over: Option<&Leg>,
+    cash_delta: i128,
+) -> Result<Valuation, MathError> {
+    let mut equity = bucket.cash.0.try_add(cash_delta)?;
+    let mut v = Valuation::default();
+    let mut add = |leg: &Leg| -> Result<(), MathError> {
+        let market = markets.get(usize::from(leg.market.0)).ok_or_else(MathError::out_of_domain)?;
+        let lv = leg_value(market, leg)?;
+        equity = equity.try_add(lv.value)?.try_sub(lv.funding)?;
+        v.maintenance.0 = v.maintenance.0.try_add(lv.maintenance)?;
+        v.initial.0 = v.initial.0.try_add(lv.initial)?;
+        v.notional.0 = v.notional.0.try_add(lv.notional)?;
+        v.upnl_positive.0 = v.upnl_positive.0.try_add(lv.upnl.max(0))?;
+        v.positions += u32::from(leg.size != 0);
+        Ok(())
+    };
+    let mut replaced = false;
+    for leg in &bucket.legs {
+        match over {
+            Some(o) if o.market == leg.market => {
+                replaced = true;
+                add(o)?;
+            }
+            _ => add(leg)?,
+        }
+    }
+    if let (Some(o), false) = (over, replaced) {
+        add(o)?;
+    }
+    v.equity = Quote(equity);
+    Ok(v)
+}
