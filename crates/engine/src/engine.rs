@@ -52,8 +52,10 @@ pub struct Engine {
     pub(crate) auctions: BTreeMap<AuctionId, Auction>,
     pub(crate) events: Vec<Event>,
     pub(crate) book_events: Vec<BookEvent>,
-    /// Buckets whose legs changed during the current action: re-watched after it.
+    /// Buckets whose cash or positions changed during the current action: re-watched after it.
     pub(crate) touched: Vec<(AccountId, BucketId)>,
+    /// Buckets whose resting lots changed: empty legs are dropped after the action.
+    pub(crate) tidy: Vec<(AccountId, BucketId)>,
 }
 
 impl Engine {
@@ -77,6 +79,7 @@ impl Engine {
             events: Vec::new(),
             book_events: Vec::new(),
             touched: Vec::new(),
+            tidy: Vec::new(),
         })
     }
 
@@ -225,6 +228,14 @@ impl Engine {
 
     /// Re-watches the buckets the last action touched and drops their empty legs.
     pub(crate) fn after_action(&mut self) {
+        let mut tidy = core::mem::take(&mut self.tidy);
+        for &(account, bucket) in &tidy {
+            if let Some(b) = self.bucket_mut(account, bucket) {
+                b.legs.retain(|l| !l.is_empty());
+            }
+        }
+        tidy.clear();
+        self.tidy = tidy;
         let mut touched = core::mem::take(&mut self.touched);
         touched.sort_unstable();
         touched.dedup();

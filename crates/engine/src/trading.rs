@@ -152,7 +152,7 @@ impl Engine {
                 b.legs.insert(pos, leg);
             }
         }
-        self.touched.push((account, bucket));
+        self.tidy.push((account, bucket));
         let market = MarketId(mi as u16);
         self.absorb(market, Some(order.id), Some(order.side));
         Ok(())
@@ -414,7 +414,7 @@ impl Engine {
                 *open += qty.0;
             }
         }
-        self.touched.push((account, bucket));
+        self.tidy.push((account, bucket));
         self.absorb(market, if kept { None } else { Some(id) }, Some(old.side));
         Ok(())
     }
@@ -518,7 +518,8 @@ impl Engine {
         let (leg, bucket) = self.leg_mut(market, account)?;
         let open = leg.open_mut(side);
         *open = if add { open.try_add(qty)? } else { open.try_sub(qty)? };
-        self.touched.push((account, bucket));
+        // Resting lots do not change maintenance: no re-watch, only the empty-leg cleanup.
+        self.tidy.push((account, bucket));
         Ok(())
     }
 

@@ -101,3 +101,68 @@ fn equity_without_funding(s: &Sim) -> i128 {
     let leg = acc.cross.leg(BTC).unwrap();
     acc.cross.cash.0 + i128::from(leg.size) * i128::from(m.mark.0) * 100
 }
+
+/// Alice holds 1 BTC long at $100k with $2,100 (bob is short); nobody bids; the index falls
+/// 1.5% so she is below maintenance and the book cannot absorb her position.
+fn stranded_long(insurance_cap_usd: i128, seed_insurance: i128) -> Sim {
+    let mut params = novation_engine::MarketParams::example("BTC-PERP");
+    params.liquidation.insurance_position_notional_max = usd(insurance_cap_usd);
+    let mut s = Sim::with_markets(vec![params], &[P100K]);
+    if seed_insurance > 0 {
+        s.engine.seed_insurance(BTC, usd(seed_insurance)).unwrap();
+    }
+    s.deposit("alice", 2_100);
+    s.deposit("bob", 1_000_000);
+    s.deposit("keeper", 1_000_000);
+    s.limit("bob", Side::Sell, 1000, P100K).expect("rests");
+    s.limit("alice", Side::Buy, 1000, P100K).expect("fills");
+    s.set_index(BTC, 985_000);
+    s
+}
+
+fn auction_of(events: &[Event]) -> Option<novation_engine::AuctionId> {
+    events.iter().find_map(|e| match e {
+        Event::AuctionOpened { auction, .. } => Some(*auction),
+        _ => None,
+    })
+}
+
+#[test]
+fn unabsorbed_position_goes_to_auction_and_a_keeper_takes_it() {
+    let mut s = stranded_long(5_000_000, 0);
+    let events = s.idle(2);
+    let auction = auction_of(&events).expect("auction opened");
+    let price = s.engine.auction_price(auction).unwrap();
+    let events = s
+        .act("keeper", Action::BidLiquidation { sub: 0, auction, price_limit: price })
+        .expect("bid accepted");
+    assert!(events.iter().any(|e| matches!(e, Event::AuctionWon { .. })), "{events:#?}");
+    assert_eq!(s.position("keeper"), 1000);
+    assert_eq!(s.position("alice"), 0);
+    let events = s.idle(1);
+    assert!(events.iter().any(|e| matches!(e, Event::LiquidationEnded { .. })), "{events:#?}");
+}
+
+#[test]
+fn unsold_auction_goes_to_the_insurance_fund() {
+    let mut s = stranded_long(5_000_000, 100_000);
+    let events = s.idle(15);
+    assert!(auction_of(&events).is_some());
+    assert!(events.iter().any(|e| matches!(e, Event::InsuranceTakeover { .. })), "{events:#?}");
+    assert_eq!(s.position("alice"), 0);
+    let insurance = s.engine.market(BTC).unwrap().insurance;
+    let fund = s.engine.account(insurance).unwrap();
+    assert_eq!(fund.cross.leg(BTC).unwrap().size, 1000);
+}
+
+#[test]
+fn capped_insurance_fund_leads_to_adl_of_the_opposite_side() {
+    let mut s = stranded_long(1, 100_000);
+    let bob_before = s.position("bob");
+    let events = s.idle(15);
+    assert!(events.iter().any(|e| matches!(e, Event::Deleveraged { .. })), "{events:#?}");
+    assert_eq!(s.position("alice"), 0);
+    assert_eq!(s.position("bob"), bob_before + 1000);
+    // The keeper held no position and lost nothing.
+    assert_eq!(s.cash("keeper"), usd(1_000_000));
+}
