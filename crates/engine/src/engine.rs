@@ -138,7 +138,8 @@ impl Engine {
         self.check_context(ctx)?;
         self.started = true;
         self.now = Now::new(ctx.height, ctx.time_ms);
-        self.events.clear();
+        // `self.events` may already hold events of calls made between blocks (governance);
+        // they are reported with this block.
         for i in 0..self.markets.len() {
             let index =
                 ctx.index_prices.iter().find(|(m, _)| usize::from(m.0) == i).map(|(_, p)| *p);

@@ -627,6 +627,30 @@ impl Engine {
         Ok(out)
     }
 
+    /// The mark price at which the bucket trading `market` for `account` would fall below
+    /// maintenance, all its other legs held at their current marks: `Some(p)` means
+    /// liquidatable at `mark ≤ p` for a long, `mark ≥ p` for a short; `None` if no price does
+    /// it (or there is no position).
+    pub fn liquidation_price(&self, account: AccountId, market: MarketId) -> Option<PriceTicks> {
+        let acc = self.account(account)?;
+        let bucket = acc.bucket(acc.bucket_of(market))?;
+        let leg = bucket.leg(market)?;
+        let side = leg.side()?;
+        let m = self.market(market)?;
+        let v = bucket_value(&self.markets, bucket, None, 0).ok()?;
+        let lv = leg_value(m, leg).ok()?;
+        // equity(P) = rest + s·q·P·a; liquidatable iff equity(P) < MM_this(P) + MM_others.
+        let rest = v.equity.0.checked_sub(lv.value)?;
+        let others = v.maintenance.0.checked_sub(lv.maintenance)?;
+        let pos = IsolatedPosition {
+            side,
+            qty: leg.qty(),
+            entry_notional: Quote::ZERO,
+            collateral: Quote(rest.checked_sub(others)?),
+        };
+        pos.liquidation_price(&m.params.contract, &m.params.tiers).ok()?
+    }
+
     /// An account's place (0-based) in the ADL queue of `market` for its position there.
     pub fn adl_rank(&self, market: MarketId, account: AccountId) -> Option<usize> {
         let acc = self.account(account)?;

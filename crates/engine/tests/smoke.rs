@@ -166,3 +166,23 @@ fn capped_insurance_fund_leads_to_adl_of_the_opposite_side() {
     // The keeper held no position and lost nothing.
     assert_eq!(s.cash("keeper"), usd(1_000_000));
 }
+
+#[test]
+fn liquidation_price_is_the_trigger_of_the_watch() {
+    let mut s = Sim::btc(P100K);
+    s.deposit("alice", 2_100);
+    s.deposit("bob", 1_000_000);
+    s.limit("bob", Side::Sell, 1000, P100K).expect("rests");
+    s.limit("alice", Side::Buy, 1000, P100K).expect("fills");
+    let p = s.engine.liquidation_price(s.id("alice"), BTC).expect("a long has one");
+    // Cash $2,100 - $100,000 - $25 taker fee (2.5 bps); equity(P) = P - 97,925; maintenance
+    // 1% of P: liquidatable iff 0.99 P < 97,925, P* = 98,914.14..., so the last liquidatable
+    // tick is $98,914.1.
+    assert_eq!(p.0, 989_141);
+    s.set_index(BTC, p.0 + 1);
+    let events = s.idle(3);
+    assert!(!events.iter().any(|e| matches!(e, Event::LiquidationStarted { .. })), "{events:#?}");
+    s.set_index(BTC, p.0);
+    let events = s.idle(3);
+    assert!(events.iter().any(|e| matches!(e, Event::LiquidationStarted { .. })), "{events:#?}");
+}
