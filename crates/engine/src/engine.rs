@@ -167,6 +167,7 @@ impl Engine {
             }
             self.after_action();
         }
+        self.market_sanity();
         #[cfg(debug_assertions)]
         if let Err(e) = self.check_invariants() {
             panic!("engine invariant broken at height {}: {e}", ctx.height);
@@ -257,6 +258,27 @@ impl Engine {
             let mut events = Vec::new();
             m.set_status(MarketStatus::Halted, StatusCause::Fault, &mut events);
             self.events.extend(events);
+        }
+    }
+
+    /// Cheap per-market checks run after every block in every build: open interest balanced
+    /// and the book uncrossed. A market failing one is halted (the engine goes on).
+    fn market_sanity(&mut self) {
+        let broken: Vec<MarketId> = self
+            .markets
+            .iter()
+            .filter(|m| m.status != MarketStatus::Halted)
+            .filter(|m| {
+                let crossed = match (m.book.best_bid(), m.book.best_ask()) {
+                    (Some(b), Some(a)) => b.price >= a.price,
+                    _ => false,
+                };
+                crossed || m.long_lots != m.short_lots
+            })
+            .map(|m| m.id)
+            .collect();
+        for id in broken {
+            self.fault(id);
         }
     }
 
