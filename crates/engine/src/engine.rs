@@ -48,6 +48,8 @@ pub struct Engine {
     pub(crate) started: bool,
     /// Buckets in the liquidation waterfall.
     pub(crate) liquidations: BTreeMap<(AccountId, BucketId), LiquidationState>,
+    /// The last bucket the waterfall stepped (round robin).
+    pub(crate) liquidation_cursor: Option<(AccountId, BucketId)>,
     /// Open takeover auctions.
     pub(crate) auctions: BTreeMap<AuctionId, Auction>,
     pub(crate) events: Vec<Event>,
@@ -75,6 +77,7 @@ impl Engine {
             now: Now::new(0, 0),
             started: false,
             liquidations: BTreeMap::new(),
+            liquidation_cursor: None,
             auctions: BTreeMap::new(),
             events: Vec::new(),
             book_events: Vec::new(),

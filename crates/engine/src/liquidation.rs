@@ -212,12 +212,20 @@ impl Engine {
         for (account, bucket) in due {
             self.rewatch(account, bucket);
         }
-        let keys: Vec<Key> = self
-            .liquidations
-            .keys()
-            .copied()
-            .take(self.params.liquidation_steps_per_block_max as usize)
-            .collect();
+        // Round robin from where the last block stopped, so buckets that must wait (a halted
+        // market, a running auction) cannot starve the ones behind them.
+        let steps = self.params.liquidation_steps_per_block_max as usize;
+        let keys: Vec<Key> = match self.liquidation_cursor {
+            Some(c) => self
+                .liquidations
+                .range((core::ops::Bound::Excluded(c), core::ops::Bound::Unbounded))
+                .chain(self.liquidations.range(..=c))
+                .map(|(k, _)| *k)
+                .take(steps)
+                .collect(),
+            None => self.liquidations.keys().copied().take(steps).collect(),
+        };
+        self.liquidation_cursor = keys.last().copied();
         for key in keys {
             if let Err(_e) = self.liquidation_step(key) {
                 // A step that cannot be computed waits for the next block; the markets involved

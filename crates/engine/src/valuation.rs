@@ -67,8 +67,11 @@ pub fn leg_value(market: &Market, leg: &Leg) -> Result<LegValue, MathError> {
     let mut out = LegValue { notional, ..LegValue::default() };
     if let Some(side) = leg.side() {
         out.value = if leg.size > 0 { notional } else { -notional };
-        out.funding =
-            settle_funding(side, leg.qty(), leg.funding_entry, market.funding_index)?.payment.0;
+        // Most legs settled since the last accrual: nothing pending, no division needed.
+        if leg.funding_entry != market.funding_index {
+            out.funding =
+                settle_funding(side, leg.qty(), leg.funding_entry, market.funding_index)?.payment.0;
+        }
         out.upnl = if leg.size > 0 {
             notional.try_sub(leg.entry_notional.0)?
         } else {
