@@ -70,7 +70,13 @@ pub struct MarketParams {
     pub symbol: String,
     /// What the market trades.
     pub instrument: Instrument,
-    /// Value of one tick-lot in quote atoms (tick size × lot size).
+    /// Price of one tick in 1e-9 USDC (e.g. $0.1 = 100,000,000): how clients turn ticks into
+    /// human prices.
+    pub tick_size_nano: u64,
+    /// Size of one lot in 1e-9 units of the base asset (e.g. 0.001 BTC = 1,000,000).
+    pub lot_size_nano: u64,
+    /// Value of one tick-lot in quote atoms: `tick_size_nano × lot_size_nano / 1e12`, exactly
+    /// (checked by [`MarketParams::validate`]).
     pub contract: ContractSpec,
     /// Smallest order size.
     pub qty_min: QtyLots,
@@ -114,6 +120,8 @@ pub enum ParamsError {
     ImpactBase,
     #[error("minimum order size must be at least one lot")]
     QtyMin,
+    #[error("tick size × lot size must be a whole, positive number of quote atoms equal to the contract's tick-lot value")]
+    TickLot,
     #[error("open-interest caps must be positive")]
     OiCap,
     #[error("price band must be within (0, 100%)")]
@@ -154,6 +162,12 @@ impl MarketParams {
         }
         if self.qty_min.0 == 0 {
             return Err(ParamsError::QtyMin);
+        }
+        let product = u128::from(self.tick_size_nano) * u128::from(self.lot_size_nano);
+        let atoms = u128::from(self.contract.quote_atoms_per_tick_lot());
+        if product == 0 || product % 1_000_000_000_000 != 0 || product / 1_000_000_000_000 != atoms
+        {
+            return Err(ParamsError::TickLot);
         }
         if self.oi_notional_max.0 <= 0 || self.account_oi_notional_max.0 <= 0 {
             return Err(ParamsError::OiCap);
@@ -221,6 +235,8 @@ impl MarketParams {
                 funding_interval_ms: 3_600_000,
                 impact_base: usd(500),
             },
+            tick_size_nano: 100_000_000,
+            lot_size_nano: 1_000_000,
             contract: ContractSpec::new(100).expect("non-zero"),
             qty_min: QtyLots(1),
             tiers,
@@ -332,5 +348,40 @@ impl EngineParams {
 impl Default for EngineParams {
     fn default() -> Self {
         Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_market_is_valid_and_each_bad_field_is_named() {
+        let ok = MarketParams::example("BTC-PERP");
+        assert_eq!(ok.validate(), Ok(()));
+        let bad = |f: fn(&mut MarketParams)| {
+            let mut p = MarketParams::example("BTC-PERP");
+            f(&mut p);
+            p.validate().unwrap_err()
+        };
+        assert_eq!(bad(|p| p.symbol = String::new()), ParamsError::BadSymbol);
+        assert_eq!(bad(|p| p.symbol = "BTC PERP".into()), ParamsError::BadSymbol);
+        assert_eq!(bad(|p| p.lot_size_nano = 2_000_000), ParamsError::TickLot);
+        assert_eq!(bad(|p| p.tick_size_nano = 0), ParamsError::TickLot);
+        assert_eq!(bad(|p| p.qty_min = QtyLots(0)), ParamsError::QtyMin);
+        // A maker rebate larger than the taker fee would let two accounts drain the fee pool.
+        assert_eq!(bad(|p| p.maker_fee = Rate::from_ppb(-300_000)), ParamsError::Fees);
+        assert_eq!(bad(|p| p.price_band = Rate::ZERO), ParamsError::PriceBand);
+        assert_eq!(bad(|p| p.liquidation.penalty = Rate::from_bps(200)), ParamsError::Liquidation);
+        assert_eq!(bad(|p| p.liquidation.auction_blocks = 0), ParamsError::AuctionBlocks);
+        assert_eq!(bad(|p| p.breaker.window_blocks = 0), ParamsError::Breaker);
+        assert_eq!(bad(|p| p.oi_notional_max = Quote(0)), ParamsError::OiCap);
+    }
+
+    #[test]
+    fn engine_defaults_are_valid() {
+        assert_eq!(EngineParams::DEFAULT.validate(), Ok(()));
+        let p = EngineParams { legs_per_account_max: 0, ..EngineParams::DEFAULT };
+        assert_eq!(p.validate(), Err(ParamsError::Engine("legs_per_account_max")));
     }
 }
