@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
-use crate::index::{IndexTable, OrderIndex};
+use crate::index::{AccountIndex, OrderIndex};
 use crate::ladder::Ladder;
 use crate::{
     CancelReason, Event, Expiry, NewOrder, Reject, StpMode, TimeInForce, ORDERS_PER_BOOK_HARD_MAX,
@@ -251,7 +251,7 @@ pub struct Book {
     /// (account, client id) -> slot. A `BTreeMap`, not an index table: client ids are chosen by
     /// traders, and a fixed public hash would let them build long probe runs (O(log n) always).
     client_ids: BTreeMap<(u32, u64), u32>,
-    accounts: IndexTable<u32>,
+    accounts: AccountIndex,
     account_orders: Vec<AccountOrders>,
     free_accounts: Vec<u32>,
     levels: Vec<Level>,
@@ -291,7 +291,7 @@ impl Book {
             len: 0,
             ids: OrderIndex::new(),
             client_ids: BTreeMap::new(),
-            accounts: IndexTable::with_capacity(0),
+            accounts: AccountIndex::new(),
             account_orders: Vec::new(),
             free_accounts: Vec::new(),
             levels: Vec::new(),

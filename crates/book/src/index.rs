@@ -171,6 +171,68 @@ impl<K: TableKey> IndexTable<K> {
     }
 }
 
+/// Account ids below this bound are mapped directly (see [`AccountIndex`]).
+pub(crate) const ACCOUNT_DENSE_MAX: u32 = 1 << 20;
+
+/// Account id -> entry handle. The engine interns accounts as dense ids from a counter, so ids
+/// below [`ACCOUNT_DENSE_MAX`] are mapped through a plain array (one `u32` per id up to the
+/// highest id that ever rested, at most 4 MiB): a lookup is one bounds check and one load, with
+/// no hashing and a smaller footprint than the table. Larger ids go to an [`IndexTable`].
+/// Lookups only, never iterated.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountIndex {
+    dense: Vec<u32>,
+    in_dense: usize,
+    table: IndexTable<u32>,
+}
+
+impl AccountIndex {
+    pub(crate) fn new() -> Self {
+        AccountIndex { dense: Vec::new(), in_dense: 0, table: IndexTable::with_capacity(0) }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.in_dense + self.table.len()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, account: u32) -> Option<u32> {
+        match self.dense.get(account as usize) {
+            Some(&h) => (h != EMPTY).then_some(h),
+            None if account >= ACCOUNT_DENSE_MAX => self.table.get(account),
+            None => None,
+        }
+    }
+
+    /// Inserts `account -> handle`; the caller guarantees `account` is absent.
+    pub(crate) fn insert(&mut self, account: u32, handle: u32) {
+        if account >= ACCOUNT_DENSE_MAX {
+            self.table.insert(account, handle);
+            return;
+        }
+        let i = account as usize;
+        if i >= self.dense.len() {
+            // Grow geometrically (bounded by the dense range) so that growth is amortised.
+            let len = (i + 1).next_power_of_two().min(ACCOUNT_DENSE_MAX as usize);
+            self.dense.resize(len, EMPTY);
+        }
+        debug_assert_eq!(self.dense[i], EMPTY, "account inserted twice");
+        self.dense[i] = handle;
+        self.in_dense += 1;
+    }
+
+    pub(crate) fn remove(&mut self, account: u32) -> Option<u32> {
+        match self.dense.get_mut(account as usize) {
+            Some(h) if *h != EMPTY => {
+                self.in_dense -= 1;
+                Some(core::mem::replace(h, EMPTY))
+            }
+            Some(_) => None,
+            None => self.table.remove(account),
+        }
+    }
+}
+
 /// Ids within this distance below the newest id seen are kept in the direct-mapped window.
 pub(crate) const ID_WINDOW: u64 = 1 << 16;
 
@@ -184,7 +246,8 @@ pub(crate) const ID_WINDOW: u64 = 1 << 16;
 /// function of the operation sequence; any id works, only speed depends on the pattern.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderIndex {
-    ring: Vec<u32>,
+    /// A fixed-size array: positions are masked ids, so indexing needs no bounds check.
+    ring: Box<[u32; ID_WINDOW as usize]>,
     base: u64,
     in_ring: usize,
     table: IndexTable<u64>,
@@ -193,7 +256,10 @@ pub(crate) struct OrderIndex {
 impl OrderIndex {
     pub(crate) fn new() -> Self {
         OrderIndex {
-            ring: vec![EMPTY; ID_WINDOW as usize],
+            ring: vec![EMPTY; ID_WINDOW as usize]
+                .into_boxed_slice()
+                .try_into()
+                .expect("a vector of ID_WINDOW entries"),
             base: 0,
             in_ring: 0,
             table: IndexTable::with_capacity(0),
@@ -216,16 +282,23 @@ impl OrderIndex {
 
     /// The table only ever holds ids below `base` (the window never moves down), so an id at
     /// or above `base` is answered by the ring alone.
+    /// The window case (new and recent ids) is inlined at the call sites; older ids go through
+    /// the table out of line.
     #[inline]
     pub(crate) fn get(&self, id: u64) -> Option<u32> {
-        if id < self.base {
-            self.table.get(id)
-        } else if self.in_window(id) {
+        if self.in_window(id) {
             let v = self.ring[Self::pos(id)];
             (v != EMPTY).then_some(v)
+        } else if id < self.base {
+            self.get_old(id)
         } else {
             None
         }
+    }
+
+    #[inline(never)]
+    fn get_old(&self, id: u64) -> Option<u32> {
+        self.table.get(id)
     }
 
     /// Inserts `id -> handle`; the caller guarantees `id` is absent.
@@ -239,8 +312,13 @@ impl OrderIndex {
             self.ring[Self::pos(id)] = handle;
             self.in_ring += 1;
         } else {
-            self.table.insert(id, handle);
+            self.insert_old(id, handle);
         }
+    }
+
+    #[inline(never)]
+    fn insert_old(&mut self, id: u64, handle: u32) {
+        self.table.insert(id, handle);
     }
 
     /// Moves the window up so that `id` is its highest position, moving live entries that fall
@@ -252,8 +330,8 @@ impl OrderIndex {
         while p < leaving_end {
             let slot = &mut self.ring[Self::pos(p)];
             if *slot != EMPTY {
-                self.table.insert(p, *slot);
-                *slot = EMPTY;
+                let handle = core::mem::replace(slot, EMPTY);
+                self.insert_old(p, handle);
                 self.in_ring -= 1;
             }
             p += 1;
@@ -263,9 +341,7 @@ impl OrderIndex {
 
     #[inline]
     pub(crate) fn remove(&mut self, id: u64) -> Option<u32> {
-        if id < self.base {
-            self.table.remove(id)
-        } else if self.in_window(id) {
+        if self.in_window(id) {
             let slot = &mut self.ring[Self::pos(id)];
             let v = core::mem::replace(slot, EMPTY);
             if v == EMPTY {
@@ -273,9 +349,16 @@ impl OrderIndex {
             }
             self.in_ring -= 1;
             Some(v)
+        } else if id < self.base {
+            self.remove_old(id)
         } else {
             None
         }
+    }
+
+    #[inline(never)]
+    fn remove_old(&mut self, id: u64) -> Option<u32> {
+        self.table.remove(id)
     }
 }
 
@@ -330,6 +413,32 @@ mod tests {
                     prop_assert_eq!(t.get(k), Some(v));
                 }
                 prop_assert_eq!(t.get(id.wrapping_add(1)), m.get(&id.wrapping_add(1)).copied());
+            }
+        }
+
+        /// The account index against BTreeMap, with dense ids, ids around the dense bound and
+        /// the largest ids.
+        #[test]
+        fn account_index_matches_btreemap(ops in proptest::collection::vec((0u8..3, 0u32..2000, 0u32..1000), 0..400)) {
+            let mut t = AccountIndex::new();
+            let mut m = BTreeMap::new();
+            for (kind, x, v) in ops {
+                let account = match kind {
+                    0 => x,
+                    1 => ACCOUNT_DENSE_MAX - 1000 + x,
+                    _ => u32::MAX - x,
+                };
+                if let std::collections::btree_map::Entry::Vacant(slot) = m.entry(account) {
+                    slot.insert(v);
+                    t.insert(account, v);
+                } else {
+                    prop_assert_eq!(t.remove(account), m.remove(&account));
+                }
+                prop_assert_eq!(t.len(), m.len());
+                for (&k, &v) in &m {
+                    prop_assert_eq!(t.get(k), Some(v));
+                }
+                prop_assert_eq!(t.get(account.wrapping_add(1)), m.get(&account.wrapping_add(1)).copied());
             }
         }
 
