@@ -510,7 +510,16 @@ impl Book {
             stp: order.stp,
             bits,
         };
-        self.match_and_finish(now, &slot, (order.account.0, acct), out);
+        // Most new orders do not cross: they skip the matching machinery and go straight to
+        // the end of matching with nothing matched (the same events as `match_and_finish`).
+        let crosses = self
+            .best_of(order.side.opposite())
+            .is_some_and(|best| order.side.accepts(PriceTicks(price), PriceTicks(best)));
+        if crosses {
+            self.match_and_finish(now, &slot, (order.account.0, acct), out);
+        } else {
+            self.finish_unmatched(&slot, slot.qty, (order.account.0, acct), out);
+        }
     }
 
     /// Matches `slot` (owned by `account`) as a taker and rests or cancels what is left of it.
@@ -542,17 +551,39 @@ impl Book {
         match end {
             MatchEnd::Filled | MatchEnd::Stopped => {}
             MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
-            MatchEnd::Exhausted if !slot.tif.can_rest() => out.push(cancel(CancelReason::Unfilled)),
             MatchEnd::Exhausted => {
-                self.rest(slot, taker.rem, (account, taker.acct));
-                out.push(Event::Resting {
-                    id: OrderId(slot.id),
-                    account: AccountId(account),
-                    side: slot.side,
-                    price: PriceTicks(slot.price),
-                    qty: QtyLots(taker.rem),
-                });
+                self.finish_unmatched(slot, taker.rem, (account, taker.acct), out);
             }
+        }
+    }
+
+    /// The end of matching when no acceptable maker is left: the remainder `rem` of `slot` rests
+    /// if its time in force allows, else it is cancelled as unfilled.
+    #[inline]
+    fn finish_unmatched(
+        &mut self,
+        slot: &Slot,
+        rem: u64,
+        (account, acct): (u32, u32),
+        out: &mut Vec<Event>,
+    ) {
+        if slot.tif.can_rest() {
+            self.rest(slot, rem, (account, acct));
+            out.push(Event::Resting {
+                id: OrderId(slot.id),
+                account: AccountId(account),
+                side: slot.side,
+                price: PriceTicks(slot.price),
+                qty: QtyLots(rem),
+            });
+        } else {
+            out.push(Event::Cancelled {
+                id: OrderId(slot.id),
+                account: AccountId(account),
+                side: slot.side,
+                remaining: QtyLots(rem),
+                reason: CancelReason::Unfilled,
+            });
         }
     }
 
