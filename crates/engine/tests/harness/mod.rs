@@ -4,7 +4,7 @@
 
 use novation_engine::{
     Action, BlockContext, BucketId, Engine, EngineParams, Event, MarketId, MarketParams,
-    OrderRequest, Rejection, Tx, Valuation,
+    MarketStatus, OrderRequest, Rejection, Tx, Valuation,
 };
 use novation_types::{AccountId, Address, PriceTicks, QtyLots, Quote, Side};
 
@@ -31,6 +31,9 @@ pub struct Sim {
     /// Block interval in ms.
     pub step_ms: u64,
     pub last_events: Vec<Event>,
+    /// Every block executed so far, in order (the constructor's first block included), so a
+    /// twin engine can be rebuilt by replaying (the engine is not `Clone`).
+    pub log: Vec<(BlockContext, Vec<Tx>)>,
 }
 
 pub const BTC: MarketId = MarketId(0);
@@ -58,6 +61,7 @@ impl Sim {
             index: index.iter().map(|&p| Some(PriceTicks(p))).collect(),
             step_ms: 1_000,
             last_events: Vec::new(),
+            log: Vec::new(),
         };
         sim.block(vec![]);
         sim
@@ -81,6 +85,7 @@ impl Sim {
                 .filter_map(|(i, p)| p.map(|p| (MarketId(i as u16), p)))
                 .collect(),
         };
+        self.log.push((ctx.clone(), txs.clone()));
         let events = self.engine.apply_block(&ctx, &txs).expect("block accepted");
         if let Err(e) = self.engine.check_invariants() {
             panic!("invariant broken at height {}: {e}\nevents: {events:#?}", self.height);
@@ -211,4 +216,115 @@ impl Sim {
 
 pub fn qty(q: u64) -> QtyLots {
     QtyLots(q)
+}
+
+/// How a [`Sim`] was built, so that a twin can be rebuilt and replayed.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub params: EngineParams,
+    pub markets: Vec<MarketParams>,
+    pub index: Vec<u64>,
+    /// Insurance seeds applied right after construction.
+    pub insurance: Vec<(MarketId, Quote)>,
+    /// Governance status changes made between blocks: after log entry `.0`.
+    pub governance: Vec<(usize, MarketId, MarketStatus)>,
+}
+
+impl Setup {
+    pub fn new(markets: Vec<MarketParams>, index: &[u64]) -> Setup {
+        Setup {
+            params: EngineParams::DEFAULT,
+            markets,
+            index: index.to_vec(),
+            insurance: vec![],
+            governance: vec![],
+        }
+    }
+
+    /// A fresh simulation: the constructor's first block, then the insurance seeds.
+    pub fn build(&self) -> Sim {
+        let mut s = Sim::with(self.params, self.markets.clone(), &self.index);
+        for &(m, q) in &self.insurance {
+            s.engine.seed_insurance(m, q).expect("seed insurance");
+        }
+        s
+    }
+
+    /// Rebuilds from scratch and replays `log` (after the constructor's block), leaving out
+    /// the transactions for which `drop(block, tx)` is true. Returns the engine after each
+    /// replayed block as a full `Debug` snapshot.
+    pub fn replay(
+        &self,
+        log: &[(BlockContext, Vec<Tx>)],
+        drop: impl Fn(usize, usize) -> bool,
+    ) -> Vec<String> {
+        let mut twin = self.build();
+        let mut out = Vec::new();
+        for (b, (ctx, txs)) in log.iter().enumerate().skip(1) {
+            let kept: Vec<Tx> = txs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !drop(b, *i))
+                .map(|(_, t)| t.clone())
+                .collect();
+            twin.engine.apply_block(ctx, &kept).expect("replayed block accepted");
+            for &(_, m, status) in self.governance.iter().filter(|g| g.0 == b) {
+                twin.engine.set_market_status(m, status).expect("status");
+            }
+            out.push(state_of(&twin.engine));
+        }
+        out
+    }
+}
+
+/// The whole engine state as text (the engine derives `Debug`; its per-block scratch buffers
+/// are empty between blocks).
+pub fn state_of(engine: &Engine) -> String {
+    format!("{engine:?}")
+}
+
+/// Panics with the first difference between two state renderings (with some context).
+pub fn assert_same_state(expected: &str, got: &str, what: &str) {
+    if expected == got {
+        return;
+    }
+    let at = expected.bytes().zip(got.bytes()).take_while(|(a, b)| a == b).count();
+    let from = at.saturating_sub(300);
+    let end = |s: &str| (at + 300).min(s.len());
+    panic!(
+        "{what}: states differ at byte {at}\nexpected …{}…\n     got …{}…",
+        &expected[from..end(expected)],
+        &got[from..end(got)]
+    );
+}
+
+/// Renders quote atoms as dollars, trimming trailing zeros: `2100`, `2099.75`, `-0.000001`.
+pub fn dollars(q: Quote) -> String {
+    let sign = if q.0 < 0 { "-" } else { "" };
+    let a = q.0.unsigned_abs();
+    let (whole, frac) = (a / 1_000_000, a % 1_000_000);
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let f = format!("{frac:06}");
+        format!("{sign}{whole}.{}", f.trim_end_matches('0'))
+    }
+}
+
+/// Parses `2100`, `2099.75` or `-0.000001` dollars into quote atoms.
+pub fn parse_dollars(s: &str) -> Quote {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    assert!(frac.len() <= 6, "at most 6 decimals: {s}");
+    let whole: i128 = whole.parse().unwrap_or_else(|_| panic!("bad amount {s}"));
+    let frac: i128 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().unwrap_or_else(|_| panic!("bad amount {s}"))
+    };
+    let atoms = whole * 1_000_000 + frac;
+    Quote(if neg { -atoms } else { atoms })
 }
