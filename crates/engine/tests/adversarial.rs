@@ -256,7 +256,7 @@ fn pulling_a_bid_wall_does_not_move_the_mark_with_it() {
     s.limit("mm", Side::Buy, 10, 900_000).expect("stub bid rests");
     s.idle(300); // the EMA settles near the walled mid (−0.2%)
     let settled = s.mark().0;
-    assert!(settled < P100K && settled >= P100K - 2_000, "settled mark {settled}");
+    assert!((P100K - 2_000..P100K).contains(&settled), "settled mark {settled}");
     s.act("whale", Action::Cancel { sub: 0, market: BTC, id: wall_id }).expect("pulled");
     // Mid now (900,000 + 1,001,000) / 2 = 950,500, clamped to 980,000 (−2%).
     let mut mark = s.mark().0;
