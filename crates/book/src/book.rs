@@ -978,40 +978,53 @@ impl Book {
                 self.orders.len() as u32
             }
         };
-        let entry = &self.account_orders[acct as usize];
-        if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
-            self.compact_account(acct);
-        }
-        let generation = self.generations[handle as usize];
+        let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
-        entry.orders.push((handle, generation));
+        if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
+            // Drop the stale pairs (generation check only; readers check ownership too).
+            // Bounded by the list's length, at most `2 * orders_per_account_max +
+            // ACCOUNT_LIST_SLACK`.
+            entry.orders.retain(|&(o, g)| generations[o as usize] == g);
+        }
+        entry.orders.push((handle, generations[handle as usize]));
         entry.live += 1;
-        let prev = self.levels[level as usize].tail;
+        let lvl = &mut self.levels[level as usize];
+        let prev = lvl.tail;
+        if prev == NIL {
+            lvl.head = handle;
+        }
+        lvl.tail = handle;
+        lvl.count += 1;
+        lvl.total += qty;
         let slot = Slot { qty, acct, level, prev, next: NIL, ..*template };
         if handle as usize == self.orders.len() {
             self.orders.push(slot);
         } else {
             self.orders[handle as usize] = slot;
         }
-        if prev == NIL {
-            self.levels[level as usize].head = handle;
-        } else {
+        if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
-        let lvl = &mut self.levels[level as usize];
-        lvl.tail = handle;
-        lvl.count += 1;
-        lvl.total += qty;
         self.ids.insert(slot.id, handle);
-        if slot.bits & HAS_CLIENT_ID != 0 {
-            self.client_ids.insert((account, slot.client_id), handle);
-        }
-        if slot.bits & EXPIRES_BY_HEIGHT != 0 {
-            self.by_height.insert((slot.expires_at, slot.id));
-        } else if slot.bits & EXPIRES_BY_TIME != 0 {
-            self.by_time.insert((slot.expires_at, slot.id));
+        if slot.bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+            self.index_options(handle, account);
         }
         self.len += 1;
+    }
+
+    /// Adds the client-id and expiry index entries of the order just rested in slot `handle`
+    /// (owned by `account`). Out of line: orders without those options never come here.
+    #[inline(never)]
+    fn index_options(&mut self, handle: u32, account: u32) {
+        let Slot { id, client_id, expires_at, bits, .. } = self.orders[handle as usize];
+        if bits & HAS_CLIENT_ID != 0 {
+            self.client_ids.insert((account, client_id), handle);
+        }
+        if bits & EXPIRES_BY_HEIGHT != 0 {
+            self.by_height.insert((expires_at, id));
+        } else if bits & EXPIRES_BY_TIME != 0 {
+            self.by_time.insert((expires_at, id));
+        }
     }
 
     /// The level at `price` on `side`, created (and the best price updated) if missing.
@@ -1077,14 +1090,6 @@ impl Book {
         current
     }
 
-    /// Drops the stale pairs of account entry `acct` (generation check only; readers check
-    /// ownership too). Bounded by the list's length, at most
-    /// `2 * orders_per_account_max + ACCOUNT_LIST_SLACK`.
-    fn compact_account(&mut self, acct: u32) {
-        let generations = &self.generations;
-        self.account_orders[acct as usize].orders.retain(|&(o, g)| generations[o as usize] == g);
-    }
-
     /// The account id owning the order in slot `handle`.
     #[inline]
     fn account_of(&self, handle: u32) -> u32 {
@@ -1096,27 +1101,31 @@ impl Book {
     #[inline]
     fn remove(&mut self, handle: u32) -> Removed {
         // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
-        let Slot { id, qty, client_id, expires_at, acct, level, prev, next, bits, side, .. } =
-            self.orders[handle as usize];
+        let slot = &mut self.orders[handle as usize];
+        let Slot { id, qty, acct, level, prev, next, bits, side, .. } = *slot;
+        // The account entry no longer owns the slot (readers check this).
+        slot.acct = NIL;
         // Level FIFO.
+        let lvl = &mut self.levels[level as usize];
         if prev == NIL {
-            self.levels[level as usize].head = next;
-        } else {
-            self.orders[prev as usize].next = next;
+            lvl.head = next;
         }
         if next == NIL {
-            self.levels[level as usize].tail = prev;
-        } else {
-            self.orders[next as usize].prev = prev;
+            lvl.tail = prev;
         }
-        let lvl = &mut self.levels[level as usize];
         lvl.count -= 1;
         lvl.total -= qty;
-        if lvl.count == 0 {
+        let emptied = lvl.count == 0;
+        if prev != NIL {
+            self.orders[prev as usize].next = next;
+        }
+        if next != NIL {
+            self.orders[next as usize].prev = prev;
+        }
+        if emptied {
             self.drop_level(level);
         }
         // Account entry: only the live count and the slot's generation change.
-        self.orders[handle as usize].acct = NIL;
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
         let entry = &mut self.account_orders[acct as usize];
@@ -1129,6 +1138,19 @@ impl Book {
         }
         // Indexes.
         self.ids.remove(id);
+        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+            self.unindex_options(handle, account);
+        }
+        self.free_orders.push(handle);
+        self.len -= 1;
+        Removed { id, qty, account, side }
+    }
+
+    /// Removes the client-id and expiry index entries of the order in slot `handle` (owned by
+    /// `account`). Out of line: orders without those options never come here.
+    #[inline(never)]
+    fn unindex_options(&mut self, handle: u32, account: u32) {
+        let Slot { id, client_id, expires_at, bits, .. } = self.orders[handle as usize];
         if bits & HAS_CLIENT_ID != 0 {
             self.client_ids.remove(&(account, client_id));
         }
@@ -1137,9 +1159,6 @@ impl Book {
         } else if bits & EXPIRES_BY_TIME != 0 {
             self.by_time.remove(&(expires_at, id));
         }
-        self.free_orders.push(handle);
-        self.len -= 1;
-        Removed { id, qty, account, side }
     }
 
     fn drop_level(&mut self, handle: u32) {
