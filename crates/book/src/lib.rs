@@ -102,9 +102,10 @@
 //! a bit scan; pages are found through an open-addressing index table and the non-empty pages are
 //! kept in an ordered set for jumps across gaps. Order ids are found through a direct-mapped
 //! window over the most recent ids (the engine assigns ids from a counter, so new orders and
-//! cancels of recent orders touch warm memory) backed by an index table for older ids; client
-//! ids and accounts through open-addressing index tables with a fixed hash function. Lookups
-//! only, never iterated, so the book's behaviour cannot depend on hash order (ADR 0002).
+//! cancels of recent orders touch warm memory) backed by an index table for older ids; accounts
+//! through a direct array for the engine's dense account ids (an index table above 2^20); client
+//! ids through a `BTreeMap` (traders choose them). Lookups only, never iterated, so the book's
+//! behaviour cannot depend on hash order (ADR 0002).
 
 #![forbid(unsafe_code)]
 
