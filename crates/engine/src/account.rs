@@ -43,6 +43,48 @@ pub struct Leg {
     pub open_buy: u64,
     /// Lots resting on the sell side.
     pub open_sell: u64,
+    /// The leg's value as last computed, and what it was computed from (`valuation.rs`).
+    pub(crate) cache: LegCache,
+}
+
+/// Everything a [`crate::LegValue`] depends on, and the value computed from it. A leg is
+/// re-valued only when one of these changed: its own fields, the market's mark, funding index
+/// or (with an open-interest ramp) open interest.
+///
+/// The cache is not state: it is derived from state, two legs equal in every field but the
+/// cache are equal, and its `Debug` prints nothing (so state dumps and, later, state roots
+/// never depend on which computations happened to run, e.g. for a rejected action).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LegCache {
+    pub(crate) key: Option<CacheKey>,
+    pub(crate) value: crate::valuation::LegValue,
+}
+
+impl PartialEq for LegCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for LegCache {}
+
+impl core::fmt::Debug for LegCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("_")
+    }
+}
+
+/// See [`LegCache`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CacheKey {
+    pub(crate) mark: u64,
+    pub(crate) funding: i128,
+    pub(crate) open_interest: u64,
+    pub(crate) size: i64,
+    pub(crate) entry: i128,
+    pub(crate) funding_entry: i128,
+    pub(crate) open_buy: u64,
+    pub(crate) open_sell: u64,
 }
 
 impl Leg {
@@ -55,6 +97,7 @@ impl Leg {
             funding_entry: funding,
             open_buy: 0,
             open_sell: 0,
+            cache: LegCache::default(),
         }
     }
 

@@ -63,7 +63,7 @@ use novation_types::{AccountId, Address, OrderId, PriceTicks, QtyLots, Quote, Si
 use crate::action::{AuctionId, MarketId, SubaccountId};
 use crate::engine::Engine;
 use crate::event::{BucketId, Event, MarketStatus, Rejection};
-use crate::valuation::{bucket_value, leg_value};
+use crate::valuation::{bucket_value, leg_value, refresh};
 
 /// A bucket's progress through the waterfall.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,25 +126,45 @@ type Key = (AccountId, BucketId);
 impl Engine {
     /// Re-evaluates a bucket: refreshes its watch entries, or starts its liquidation.
     pub(crate) fn rewatch(&mut self, account: AccountId, bucket: BucketId) {
-        let Some(b) = self.bucket_mut(account, bucket) else { return };
-        let old = core::mem::take(&mut b.watch);
-        for (m, trigger) in old {
-            self.markets[usize::from(m.0)].watch.remove(&(trigger, account, bucket));
-        }
-        if self.liquidations.contains_key(&(account, bucket)) {
-            return;
-        }
-        match self.watch_entries(account, bucket) {
-            Ok(Some(entries)) => {
-                for &(m, trigger) in &entries {
-                    self.markets[usize::from(m.0)].watch.insert((trigger, account, bucket));
-                }
-                if let Some(b) = self.bucket_mut(account, bucket) {
-                    b.watch = entries;
+        let new = if self.liquidations.contains_key(&(account, bucket)) {
+            Vec::new()
+        } else {
+            match self.watch_entries(account, bucket) {
+                Ok(Some(entries)) => entries,
+                Ok(None) => Vec::new(),
+                Err(_) => {
+                    self.start_liquidation(account, bucket, Quote::ZERO, Quote::ZERO);
+                    Vec::new()
                 }
             }
-            Ok(None) => {}
-            Err(_) => self.start_liquidation(account, bucket, Quote::ZERO, Quote::ZERO),
+        };
+        let Some(b) = self.bucket_mut(account, bucket) else { return };
+        let old = core::mem::take(&mut b.watch);
+        let mut kept = Vec::with_capacity(new.len());
+        for &(m, trigger) in &new {
+            let watch = &mut self.markets[usize::from(m.0)].watch;
+            match old.iter().find(|(om, _)| *om == m) {
+                // An entry that fires no later than needed is kept as it is: re-evaluating
+                // early is safe, and it saves two ordered-set updates per fill.
+                Some(&(_, earlier)) if earlier <= trigger => kept.push((m, earlier)),
+                Some(&(_, later)) => {
+                    watch.remove(&(later, account, bucket));
+                    watch.insert((trigger, account, bucket));
+                    kept.push((m, trigger));
+                }
+                None => {
+                    watch.insert((trigger, account, bucket));
+                    kept.push((m, trigger));
+                }
+            }
+        }
+        for &(m, trigger) in &old {
+            if !new.iter().any(|(nm, _)| *nm == m) {
+                self.markets[usize::from(m.0)].watch.remove(&(trigger, account, bucket));
+            }
+        }
+        if let Some(b) = self.bucket_mut(account, bucket) {
+            b.watch = kept;
         }
     }
 
@@ -154,8 +174,14 @@ impl Engine {
         account: AccountId,
         bucket: BucketId,
     ) -> Result<Option<Vec<(MarketId, u128)>>, MathError> {
-        let b = self.bucket_ref(account, bucket).ok_or_else(MathError::out_of_domain)?;
-        let v = bucket_value(&self.markets, b, None, 0)?;
+        let markets = &self.markets;
+        let b = self
+            .accounts
+            .get_mut(account.0 as usize)
+            .and_then(|a| a.bucket_mut(bucket))
+            .ok_or_else(MathError::out_of_domain)?;
+        refresh(markets, b)?;
+        let v = bucket_value(markets, b, None, 0)?;
         if v.equity < v.maintenance {
             self.start_liquidation(account, bucket, v.equity, v.maintenance);
             return Ok(None);
@@ -168,8 +194,9 @@ impl Engine {
         let total = v.notional.0.unsigned_abs();
         let mut entries = Vec::with_capacity(v.positions as usize);
         for leg in b.legs.iter().filter(|l| l.size != 0) {
-            let m = &self.markets[usize::from(leg.market.0)];
-            let n = m.notional_at_mark(leg.qty().0)?.0.unsigned_abs();
+            let m = &markets[usize::from(leg.market.0)];
+            // `refresh` just made every cache current.
+            let n = leg.cache.value.notional.unsigned_abs();
             let share = if total == 0 { 0 } else { mul_div_floor(buffer, n, total)? };
             let per_lot =
                 mul_div_floor(share, Rate::SCALE.unsigned_abs() as u128, u128::from(leg.qty().0))?;
@@ -195,7 +222,7 @@ impl Engine {
     /// The per-block liquidation pass: fire due watch entries, then step the waterfall.
     pub(crate) fn liquidation_pass(&mut self) {
         let mut budget = self.params.watch_evaluations_per_block_max as usize;
-        let mut due: Vec<Key> = Vec::new();
+        let mut fired: Vec<(AccountId, BucketId, MarketId, u128)> = Vec::new();
         for m in &mut self.markets {
             while budget > 0 {
                 let Some(&(trigger, account, bucket)) = m.watch.first() else { break };
@@ -203,9 +230,18 @@ impl Engine {
                     break;
                 }
                 m.watch.pop_first();
-                due.push((account, bucket));
+                fired.push((account, bucket, m.id, trigger));
                 budget -= 1;
             }
+        }
+        // The fired entries left the sets; forget them in their buckets before re-watching
+        // (re-watching keeps entries it believes are still in the sets).
+        let mut due: Vec<Key> = Vec::with_capacity(fired.len());
+        for (account, bucket, market, trigger) in fired {
+            if let Some(b) = self.bucket_mut(account, bucket) {
+                b.watch.retain(|&(m, t)| (m, t) != (market, trigger));
+            }
+            due.push((account, bucket));
         }
         due.sort_unstable();
         due.dedup();
@@ -260,7 +296,8 @@ impl Engine {
                 self.liquidations.insert(key, state);
                 return Ok(());
             };
-            if a.expired(self.now.height) {
+            // Unsold by its end, or bankrupt meanwhile (nobody bids beyond the market): step 4.
+            if a.expired(self.now.height) || v.equity.0 < 0 {
                 self.auctions.remove(&id);
                 self.events.push(Event::AuctionClosed { auction: id });
                 state.auction = None;
@@ -495,18 +532,24 @@ impl Engine {
         let mi = usize::from(market.0);
         let price = self.bankruptcy_price(key, market)?.unwrap_or(self.markets[mi].mark);
         let insurance = self.markets[mi].insurance;
-        if key.0 != insurance && self.insurance_can_take(market, side, leg.qty(), price)? {
-            self.transfer_position(market, key.0, insurance, side, leg.qty(), price)?;
-            self.events.push(Event::InsuranceTakeover {
-                market,
-                account: key.0,
-                qty: leg.qty(),
-                price,
-            });
+        let mut remaining = leg.qty().0;
+        if key.0 != insurance {
+            let take = self.insurance_capacity(market, side, leg.qty(), price)?;
+            if take > 0 {
+                self.transfer_position(market, key.0, insurance, side, QtyLots(take), price)?;
+                self.events.push(Event::InsuranceTakeover {
+                    market,
+                    account: key.0,
+                    qty: QtyLots(take),
+                    price,
+                });
+                remaining -= take;
+            }
+        }
+        if remaining == 0 {
             return Ok(());
         }
         let queue = self.adl_queue(market, side.opposite())?;
-        let mut remaining = leg.qty().0;
         let max = self.params.adl_counterparties_per_step_max as usize;
         for entry in queue.iter().filter(|e| (e.account, e.bucket) != key).take(max) {
             if remaining == 0 {
@@ -524,6 +567,30 @@ impl Engine {
             remaining -= x;
         }
         Ok(())
+    }
+
+    /// The most lots (up to `qty`) the insurance fund can take at `price` (step 4): found by
+    /// bisection on [`Self::insurance_can_take`], which only gets harder with size.
+    fn insurance_capacity(
+        &self,
+        market: MarketId,
+        side: Side,
+        qty: QtyLots,
+        price: PriceTicks,
+    ) -> Result<u64, MathError> {
+        if self.insurance_can_take(market, side, qty, price)? {
+            return Ok(qty.0);
+        }
+        let (mut ok, mut bad) = (0u64, qty.0);
+        while bad - ok > 1 {
+            let mid = ok + (bad - ok) / 2;
+            if self.insurance_can_take(market, side, QtyLots(mid), price)? {
+                ok = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        Ok(ok)
     }
 
     fn insurance_can_take(

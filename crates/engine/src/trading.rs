@@ -29,7 +29,7 @@ use crate::account::Leg;
 use crate::action::{MarketId, OrderRequest, SubaccountId};
 use crate::engine::Engine;
 use crate::event::{BucketId, Event, MarketStatus, Rejection};
-use crate::valuation::bucket_value;
+use crate::valuation::{bucket_value, refresh};
 
 impl Engine {
     fn tradable_market(&self, market: MarketId) -> Result<usize, Rejection> {
@@ -74,6 +74,14 @@ impl Engine {
         if self.liquidations.contains_key(&(account, bucket)) {
             return Err(Rejection::AccountInLiquidation);
         }
+        // Bring the bucket's cached leg values up to date (a no-op within a block once done),
+        // so the margin check values only the leg the order changes.
+        if let Some(b) =
+            self.accounts.get_mut(account.0 as usize).and_then(|a| a.bucket_mut(bucket))
+        {
+            refresh(&self.markets, b)?;
+        }
+        let m = &self.markets[mi];
         let index_price = m.index.ok_or(Rejection::NoIndexPrice)?;
         if req.qty < m.params.qty_min {
             return Err(Rejection::BelowMinimumSize);
@@ -97,6 +105,7 @@ impl Engine {
             if leg.side() != Some(req.side.opposite()) || req.qty > leg.qty() {
                 return Err(Rejection::ReduceOnlyWouldIncrease);
             }
+            self.check_reduce_only_margin(mi, account, bucket, &leg, req)?;
         } else {
             self.check_open_interest(mi, &leg, req.side, req.qty)?;
             self.check_order_margin(
@@ -236,6 +245,35 @@ impl Engine {
         let b = self.bucket_ref(account, bucket).ok_or(Rejection::UnknownAccount)?;
         let v = bucket_value(&self.markets, b, Some(&hypo), -(loss.0.try_add(fee.0)?))?;
         if v.initial > v.equity {
+            return Err(Rejection::InsufficientMargin);
+        }
+        Ok(())
+    }
+
+    /// A reduce-only order filled in full at its limit must leave the bucket at or above
+    /// maintenance: reducing is always allowed, dumping a position far through the mark into a
+    /// friendly bid (and leaving the loss to the insurance fund) is not. Because maintenance is
+    /// convex in notional, the full-fill check also covers every partial fill.
+    fn check_reduce_only_margin(
+        &self,
+        mi: usize,
+        account: AccountId,
+        bucket: BucketId,
+        leg: &Leg,
+        req: &OrderRequest,
+    ) -> Result<(), Rejection> {
+        let m = &self.markets[mi];
+        let mut after = *leg;
+        after.apply_fill(req.side, req.qty, req.price, m.lot_atoms())?;
+        let notional = m.params.contract.notional(req.price, req.qty)?;
+        let fee = m.params.taker_fee.of_quote_ceil(notional)?;
+        let flow = match req.side {
+            Side::Buy => -notional.0,
+            Side::Sell => notional.0,
+        };
+        let b = self.bucket_ref(account, bucket).ok_or(Rejection::UnknownAccount)?;
+        let v = bucket_value(&self.markets, b, Some(&after), flow.try_sub(fee.0)?)?;
+        if v.equity < v.maintenance {
             return Err(Rejection::InsufficientMargin);
         }
         Ok(())

@@ -23,7 +23,7 @@
 use novation_risk::{settle_funding, MathError, TryArith};
 use novation_types::{QtyLots, Quote};
 
-use crate::account::{Bucket, Leg};
+use crate::account::{Bucket, CacheKey, Leg, LegCache};
 use crate::market::Market;
 
 /// One leg's contribution.
@@ -91,6 +91,40 @@ pub fn leg_value(market: &Market, leg: &Leg) -> Result<LegValue, MathError> {
     Ok(out)
 }
 
+fn cache_key(market: &Market, leg: &Leg) -> CacheKey {
+    CacheKey {
+        mark: market.mark.0,
+        funding: market.funding_index.0,
+        open_interest: if market.params.oi_ramp.is_some() { market.long_lots } else { 0 },
+        size: leg.size,
+        entry: leg.entry_notional.0,
+        funding_entry: leg.funding_entry.0,
+        open_buy: leg.open_buy,
+        open_sell: leg.open_sell,
+    }
+}
+
+/// [`leg_value`], from the leg's cache when nothing it depends on changed.
+pub fn leg_value_cached(market: &Market, leg: &Leg) -> Result<LegValue, MathError> {
+    if leg.cache.key == Some(cache_key(market, leg)) {
+        return Ok(leg.cache.value);
+    }
+    leg_value(market, leg)
+}
+
+/// Refreshes the cached values of a bucket's legs (cheap when they are current).
+pub(crate) fn refresh(markets: &[Market], bucket: &mut Bucket) -> Result<(), MathError> {
+    for leg in &mut bucket.legs {
+        let market = markets.get(usize::from(leg.market.0)).ok_or_else(MathError::out_of_domain)?;
+        let key = cache_key(market, leg);
+        if leg.cache.key != Some(key) {
+            let value = leg_value(market, leg)?;
+            leg.cache = LegCache { key: Some(key), value };
+        }
+    }
+    Ok(())
+}
+
 /// Values a bucket. `over` replaces (or adds) the leg of its market and `cash_delta` is added to
 /// the cash: the bucket as it would be after a hypothetical change.
 pub fn bucket_value(
@@ -103,7 +137,7 @@ pub fn bucket_value(
     let mut v = Valuation::default();
     let mut add = |leg: &Leg| -> Result<(), MathError> {
         let market = markets.get(usize::from(leg.market.0)).ok_or_else(MathError::out_of_domain)?;
-        let lv = leg_value(market, leg)?;
+        let lv = leg_value_cached(market, leg)?;
         equity = equity.try_add(lv.value)?.try_sub(lv.funding)?;
         v.maintenance.0 = v.maintenance.0.try_add(lv.maintenance)?;
         v.initial.0 = v.initial.0.try_add(lv.initial)?;

@@ -203,7 +203,6 @@ fn whale_cannot_withdraw_profit_then_self_liquidate_into_the_fund() {
 /// account would still meet initial margin"; invariant 3 allows negative equity only as a
 /// liquidation outcome.
 #[test]
-#[ignore = "engine bug: reduce-only orders skip the margin check, so a colluding dump at the band edge bankrupts the account and the insurance fund pays"]
 fn reduce_only_dump_into_a_colluding_bid_cannot_drain_the_insurance_fund() {
     let mut setup = Setup::new(vec![MarketParams::example("BTC-PERP")], &[P100K]);
     setup.insurance.push((BTC, usd(100_000)));

@@ -522,7 +522,6 @@ fn stale_index_breaker_and_recovery() {
 /// keeps running to its end while the loss can grow; the fund should take the long at
 /// 979,250 at the next step.
 #[test]
-#[ignore = "engine bug: a bucket that goes bankrupt during its takeover auction waits for the auction to expire instead of going to the backstop"]
 fn bankrupt_during_auction_goes_to_the_backstop_at_once() {
     let mut setup = btc();
     setup.insurance.push((BTC, usd(100_000)));
