@@ -18,6 +18,19 @@ use crate::valuation::{bucket_value, Valuation};
 /// to it in practice; the engine never accepts actions from it.
 pub const INSURANCE_ADDRESS: Address = Address([0xff; 20]);
 
+/// The account directory's key: an address read as big-endian integers (same order as the
+/// bytes, compared without a `memcmp` call) and the subaccount.
+pub(crate) type DirectoryKey = (u128, u32, SubaccountId);
+
+pub(crate) fn directory_key(owner: Address, sub: SubaccountId) -> DirectoryKey {
+    let b = owner.0;
+    let mut high = [0u8; 16];
+    high.copy_from_slice(&b[..16]);
+    let mut low = [0u8; 4];
+    low.copy_from_slice(&b[16..]);
+    (u128::from_be_bytes(high), u32::from_be_bytes(low), sub)
+}
+
 /// Why a whole block was refused (nothing changed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
@@ -37,7 +50,7 @@ pub struct Engine {
     pub(crate) params: EngineParams,
     pub(crate) markets: Vec<Market>,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) directory: BTreeMap<(Address, SubaccountId), AccountId>,
+    pub(crate) directory: BTreeMap<DirectoryKey, AccountId>,
     /// Fees collected minus rebates paid.
     pub(crate) fee_pool: Quote,
     pub(crate) deposits: Quote,
@@ -168,8 +181,12 @@ impl Engine {
             if let Err(reason) = result {
                 self.events.push(Event::Rejected { index, reason });
             }
-            self.after_action();
+            self.tidy_legs();
         }
+        // Buckets the actions changed are re-evaluated once, at the end of the phase: the
+        // watch only matters to the next block's liquidation pass, and every action that could
+        // add risk was margin-checked on its own.
+        self.after_action();
         self.market_sanity();
         #[cfg(debug_assertions)]
         if let Err(e) = self.check_invariants() {
@@ -233,14 +250,7 @@ impl Engine {
 
     /// Re-watches the buckets the last action touched and drops their empty legs.
     pub(crate) fn after_action(&mut self) {
-        let mut tidy = core::mem::take(&mut self.tidy);
-        for &(account, bucket) in &tidy {
-            if let Some(b) = self.bucket_mut(account, bucket) {
-                b.legs.retain(|l| !l.is_empty());
-            }
-        }
-        tidy.clear();
-        self.tidy = tidy;
+        self.tidy_legs();
         let mut touched = core::mem::take(&mut self.touched);
         touched.sort_unstable();
         touched.dedup();
@@ -252,6 +262,19 @@ impl Engine {
         }
         touched.clear();
         self.touched = touched;
+    }
+
+    /// Drops the legs that became empty (no position, no orders) in buckets whose resting lots
+    /// changed.
+    pub(crate) fn tidy_legs(&mut self) {
+        let mut tidy = core::mem::take(&mut self.tidy);
+        for &(account, bucket) in &tidy {
+            if let Some(b) = self.bucket_mut(account, bucket) {
+                b.legs.retain(|l| !l.is_empty());
+            }
+        }
+        tidy.clear();
+        self.tidy = tidy;
     }
 
     /// Halts a market whose internal processing failed: the market stops, the engine goes on.
@@ -305,7 +328,7 @@ impl Engine {
     // Accounts and collateral
 
     pub(crate) fn lookup(&self, owner: Address, sub: SubaccountId) -> Result<AccountId, Rejection> {
-        self.directory.get(&(owner, sub)).copied().ok_or(Rejection::UnknownAccount)
+        self.directory.get(&directory_key(owner, sub)).copied().ok_or(Rejection::UnknownAccount)
     }
 
     fn account_or_create(
@@ -313,7 +336,7 @@ impl Engine {
         owner: Address,
         sub: SubaccountId,
     ) -> Result<AccountId, Rejection> {
-        if let Some(id) = self.directory.get(&(owner, sub)) {
+        if let Some(id) = self.directory.get(&directory_key(owner, sub)) {
             return Ok(*id);
         }
         if self.accounts.len() >= self.params.accounts_max as usize {
@@ -321,7 +344,7 @@ impl Engine {
         }
         let id = AccountId(self.accounts.len() as u32);
         self.accounts.push(Account::new(owner, sub));
-        self.directory.insert((owner, sub), id);
+        self.directory.insert(directory_key(owner, sub), id);
         Ok(id)
     }
 
@@ -358,7 +381,7 @@ impl Engine {
         if amount > self.params.deposit_max {
             return Err(Rejection::DepositTooLarge);
         }
-        let exists = self.directory.contains_key(&(owner, sub));
+        let exists = self.directory.contains_key(&directory_key(owner, sub));
         if !exists && self.accounts.len() >= self.params.accounts_max as usize {
             return Err(Rejection::AccountLimit);
         }
@@ -430,7 +453,7 @@ impl Engine {
         if to == INSURANCE_ADDRESS {
             return Err(Rejection::UnknownAccount);
         }
-        let exists = self.directory.contains_key(&(to, to_sub));
+        let exists = self.directory.contains_key(&directory_key(to, to_sub));
         if !exists && self.accounts.len() >= self.params.accounts_max as usize {
             return Err(Rejection::AccountLimit);
         }
@@ -538,7 +561,7 @@ impl Engine {
 
     /// The account id of (address, subaccount), if it exists.
     pub fn account_id(&self, owner: Address, sub: SubaccountId) -> Option<AccountId> {
-        self.directory.get(&(owner, sub)).copied()
+        self.directory.get(&directory_key(owner, sub)).copied()
     }
 
     /// An account.
