@@ -29,7 +29,7 @@ use crate::account::Leg;
 use crate::action::{MarketId, OrderRequest, SubaccountId};
 use crate::engine::Engine;
 use crate::event::{BucketId, Event, MarketStatus, Rejection};
-use crate::valuation::{bucket_value, refresh};
+use crate::valuation::{bucket_value, initial_of, leg_value_cached, refresh, sum_bucket, LegValue};
 
 impl Engine {
     fn tradable_market(&self, market: MarketId) -> Result<usize, Rejection> {
@@ -243,7 +243,16 @@ impl Engine {
             Quote::ZERO
         };
         let b = self.bucket_ref(account, bucket).ok_or(Rejection::UnknownAccount)?;
-        let v = bucket_value(&self.markets, b, Some(&hypo), -(loss.0.try_add(fee.0)?))?;
+        // Only the resting lots differ from the leg as it stands: reuse its (cached) value and
+        // recompute the initial requirement alone.
+        let base = leg_value_cached(m, leg)?;
+        let over = LegValue { initial: initial_of(m, &hypo)?, ..base };
+        let v = sum_bucket(
+            &self.markets,
+            b,
+            Some((leg.market, over, leg.size != 0)),
+            -(loss.0.try_add(fee.0)?),
+        )?;
         if v.initial > v.equity {
             return Err(Rejection::InsufficientMargin);
         }

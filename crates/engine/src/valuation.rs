@@ -79,15 +79,7 @@ pub fn leg_value(market: &Market, leg: &Leg) -> Result<LegValue, MathError> {
         };
         out.maintenance = market.params.tiers.maintenance_margin(Quote(notional))?.0;
     }
-    let worst = leg.worst_case_qty();
-    if worst > 0 {
-        let w = spec.notional(market.mark, QtyLots(worst))?;
-        let mut im = market.params.tiers.initial_margin(w)?;
-        if let Some(ramp) = market.params.oi_ramp {
-            im = ramp.initial_margin(im, w, market.open_interest_notional()?)?;
-        }
-        out.initial = im.0;
-    }
+    out.initial = initial_of(market, leg)?;
     Ok(out)
 }
 
@@ -133,32 +125,68 @@ pub fn bucket_value(
     over: Option<&Leg>,
     cash_delta: i128,
 ) -> Result<Valuation, MathError> {
+    let over = match over {
+        Some(o) => {
+            let market =
+                markets.get(usize::from(o.market.0)).ok_or_else(MathError::out_of_domain)?;
+            Some((o.market, leg_value(market, o)?, o.size != 0))
+        }
+        None => None,
+    };
+    sum_bucket(markets, bucket, over, cash_delta)
+}
+
+/// [`bucket_value`] with the hypothetical leg given by its value: `(market, value, has a
+/// position)`.
+pub(crate) fn sum_bucket(
+    markets: &[Market],
+    bucket: &Bucket,
+    over: Option<(crate::action::MarketId, LegValue, bool)>,
+    cash_delta: i128,
+) -> Result<Valuation, MathError> {
     let mut equity = bucket.cash.0.try_add(cash_delta)?;
     let mut v = Valuation::default();
-    let mut add = |leg: &Leg| -> Result<(), MathError> {
-        let market = markets.get(usize::from(leg.market.0)).ok_or_else(MathError::out_of_domain)?;
-        let lv = leg_value_cached(market, leg)?;
+    let mut add = |lv: &LegValue, position: bool| -> Result<(), MathError> {
         equity = equity.try_add(lv.value)?.try_sub(lv.funding)?;
         v.maintenance.0 = v.maintenance.0.try_add(lv.maintenance)?;
         v.initial.0 = v.initial.0.try_add(lv.initial)?;
         v.notional.0 = v.notional.0.try_add(lv.notional)?;
         v.upnl_positive.0 = v.upnl_positive.0.try_add(lv.upnl.max(0))?;
-        v.positions += u32::from(leg.size != 0);
+        v.positions += u32::from(position);
         Ok(())
     };
     let mut replaced = false;
     for leg in &bucket.legs {
         match over {
-            Some(o) if o.market == leg.market => {
+            Some((m, lv, position)) if m == leg.market => {
                 replaced = true;
-                add(o)?;
+                add(&lv, position)?;
             }
-            _ => add(leg)?,
+            _ => {
+                let market =
+                    markets.get(usize::from(leg.market.0)).ok_or_else(MathError::out_of_domain)?;
+                add(&leg_value_cached(market, leg)?, leg.size != 0)?;
+            }
         }
     }
-    if let (Some(o), false) = (over, replaced) {
-        add(o)?;
+    if let (Some((_, lv, position)), false) = (over, replaced) {
+        add(&lv, position)?;
     }
     v.equity = Quote(equity);
     Ok(v)
+}
+
+/// The initial requirement of a leg on its worst-case size (what changes when only its resting
+/// lots change).
+pub(crate) fn initial_of(market: &Market, leg: &Leg) -> Result<i128, MathError> {
+    let worst = leg.worst_case_qty();
+    if worst == 0 {
+        return Ok(0);
+    }
+    let w = market.params.contract.notional(market.mark, QtyLots(worst))?;
+    let mut im = market.params.tiers.initial_margin(w)?;
+    if let Some(ramp) = market.params.oi_ramp {
+        im = ramp.initial_margin(im, w, market.open_interest_notional()?)?;
+    }
+    Ok(im.0)
 }
