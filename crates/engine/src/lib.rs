@@ -21,7 +21,8 @@
 //!    bucket in the waterfall takes one step (bounded; leftovers continue next block);
 //! 5. the actions: first cancels and post-only orders, then everything else, each phase in
 //!    submission order (so a maker's cancel is never picked off by a taker sequenced before
-//!    it in the same block); after each action the buckets it changed are re-evaluated;
+//!    it in the same block); the buckets the actions changed are re-evaluated once at the end
+//!    (watch entries refreshed, or entry into the waterfall for the next block);
 //! 6. in debug builds, [`Engine::check_invariants`].
 //!
 //! | module | what it specifies |

@@ -39,9 +39,10 @@
 //! 3. a takeover auction for the whole position: price from mark linearly to the bankruptcy
 //!    price over `auction_blocks`; any account may take it with `BidLiquidation` (the position
 //!    moves to the bidder at the auction price, who must meet initial margin after);
-//! 4. the auction ends unsold, or the bucket is bankrupt: the market's insurance fund takes the
-//!    position at the bankruptcy price if afterwards it still meets maintenance and holds at
-//!    most `insurance_position_notional_max` in the market;
+//! 4. the auction ends unsold, or the bucket is (or becomes, during its auction) bankrupt: the
+//!    market's insurance fund takes as much of the position at the bankruptcy price as leaves it
+//!    at or above maintenance and holding at most `insurance_position_notional_max` in the
+//!    market;
 //! 5. otherwise auto-deleveraging: opposite positions ranked by [`novation_risk::AdlKey`]
 //!    (profit × leverage, then notional, then account id; buckets in the waterfall last) are
 //!    closed against it at the bankruptcy price, at most `adl_counterparties_per_step_max` per

@@ -6,7 +6,8 @@
 //! 2. the account exists and the bucket trading this market is not being liquidated;
 //! 3. the market has an index; size at least `qty_min`; price within `price_band` of the index;
 //! 4. reduce-only: IOC or FOK only (a resting reduce-only order could outlive the position it
-//!    reduces; dYdX v4 made the same choice), on the side opposite the position, at most its size;
+//!    reduces; dYdX v4 made the same choice), on the side opposite the position, at most its
+//!    size, and filled in full at its limit it must leave the bucket at or above maintenance;
 //! 5. otherwise open-interest caps: the market's long open interest plus what the order could
 //!    add, and the account's worst-case position, both as notional at mark;
 //! 6. otherwise initial margin: `IM ≤ equity` with the order resting on its side, minus the loss
