@@ -282,11 +282,7 @@ impl Engine {
             return self.end_liquidation(key, state);
         }
         if !state.orders_cancelled {
-            let market = match bucket {
-                BucketId::Cross => None,
-                BucketId::Isolated(m) => Some(m),
-            };
-            let orders = self.cancel_bucket_orders(account, bucket, market);
+            let orders = self.cancel_bucket_orders(account, bucket);
             self.events.push(Event::LiquidationOrdersCancelled { account, orders });
             state.orders_cancelled = true;
             self.liquidations.insert(key, state);
@@ -336,12 +332,9 @@ impl Engine {
         Ok(())
     }
 
-    fn cancel_bucket_orders(
-        &mut self,
-        account: AccountId,
-        bucket: BucketId,
-        market: Option<MarketId>,
-    ) -> u32 {
+    /// Cancels the account's resting orders in the markets of this bucket's legs (an isolated
+    /// bucket has only its own market's leg, so nothing else of the account is touched).
+    fn cancel_bucket_orders(&mut self, account: AccountId, bucket: BucketId) -> u32 {
         let markets: Vec<MarketId> = self
             .bucket_ref(account, bucket)
             .map(|b| {
@@ -350,9 +343,7 @@ impl Engine {
             .unwrap_or_default();
         let mut n = 0;
         for m in markets {
-            if market.is_none_or(|x| x == m) {
-                n += self.cancel_all_of(account, Some(m), None);
-            }
+            n += self.cancel_all_of(account, Some(m), None);
         }
         n
     }

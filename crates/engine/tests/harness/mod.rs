@@ -168,10 +168,8 @@ impl Sim {
         self.engine.market(BTC).expect("market").mark
     }
 
-    /// Asserts that `action` is rejected with `expected` and that nothing but the block's
-    /// own price step changed (compares a snapshot after an empty block with one after the
-    /// rejected action, on twin engines is not possible; instead, runs the action in a block
-    /// and compares account state before and after).
+    /// Runs `action` alone in a block, asserts it is rejected with `expected`, and compares
+    /// account, book and pool state before and after (the block's own price step aside).
     pub fn rejects(&mut self, name: &str, action: Action, expected: Rejection) {
         let before = self.snapshot();
         let got = self.act(name, action);
