@@ -1,0 +1,422 @@
+//! One validator: consensus (simplex with ed25519), marshal (block dissemination, backfill,
+//! ordered finalized delivery), the executor, the mempool and transaction gossip, wired over any
+//! commonware runtime and any p2p network (the simulated one in tests, authenticated TCP in
+//! real nodes).
+//!
+//! Each validator uses six p2p channels: simplex's votes, certificates and resolver; marshal's
+//! backfill and block broadcast; and transaction gossip. Storage partitions are all named under
+//! the validator's prefix and survive restarts together (simplex's journal, marshal's archives,
+//! the state database).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use commonware_broadcast::buffered;
+use commonware_codec::Encode;
+use commonware_consensus::{
+    marshal::{self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline},
+    simplex::{self, elector::RoundRobin, scheme::ed25519},
+    types::{Epoch, FixedEpocher, Height, ViewDelta},
+};
+use commonware_cryptography::{
+    certificate::{ConstantProvider, Verifier as _},
+    ed25519::PublicKey,
+    sha256::Digest,
+    Digestible, Digested, Sha256,
+};
+use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
+use commonware_parallel::Strategy;
+use commonware_runtime::{buffer::paged::CacheRef, Clock, Metrics, Spawner, Storage};
+use commonware_storage::archive::immutable;
+use commonware_utils::{NZDuration, NZUsize, NZU16, NZU64};
+use tracing::{debug, info, warn};
+
+use crate::block::Block;
+use crate::executor::{self, Executor, ExecutorMailbox, FinalizedReporter, Shared};
+use crate::genesis::Genesis;
+use crate::mempool::{Mempool, MempoolConfig};
+use crate::tx::{self, SignedTx, MAX_TX_BYTES};
+
+/// Channel numbers.
+pub mod channel {
+    /// simplex votes.
+    pub const VOTE: u64 = 0;
+    /// simplex certificates.
+    pub const CERT: u64 = 1;
+    /// simplex resolver.
+    pub const RESOLVER: u64 = 2;
+    /// marshal backfill.
+    pub const BACKFILL: u64 = 3;
+    /// marshal block broadcast.
+    pub const BLOCKS: u64 = 4;
+    /// transaction gossip.
+    pub const TXS: u64 = 5;
+}
+
+/// The consensus namespace (domain separation of consensus signatures).
+pub const CONSENSUS_NAMESPACE: &[u8] = b"novation-consensus";
+
+/// Largest p2p message: a block (the largest payload) plus framing.
+pub fn max_message_size(validators: u32) -> u32 {
+    let block = <Block as commonware_consensus::BoundedBlock>::max_encode_size(&());
+    commonware_p2p::max_message_size(&[
+        simplex::max_payload_size::<ed25519::Scheme, Digest>(validators),
+        marshal::max_payload_size::<marshal::standard::Standard<Block>, ed25519::Scheme>(
+            validators,
+            &(),
+        ),
+        block + 1024,
+    ])
+}
+
+/// The six channels of a validator, each a (sender, receiver) pair.
+#[derive(Debug)]
+pub struct Channels<S, R> {
+    pub vote: (S, R),
+    pub cert: (S, R),
+    pub resolver: (S, R),
+    pub backfill: (S, R),
+    pub blocks: (S, R),
+    pub txs: (S, R),
+}
+
+/// Consensus timing.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// simplex leader timeout.
+    pub leader_timeout: Duration,
+    /// simplex certification timeout.
+    pub certification_timeout: Duration,
+    /// Retry of a timed-out view.
+    pub timeout_retry: Duration,
+    /// Skip timeout (must exceed the two above).
+    pub skip_timeout: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            leader_timeout: Duration::from_secs(1),
+            certification_timeout: Duration::from_secs(2),
+            timeout_retry: Duration::from_secs(5),
+            skip_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A validator's configuration.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Prefix of every storage partition of this validator.
+    pub prefix: String,
+    /// The chain's genesis.
+    pub genesis: Arc<Genesis>,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
+    /// Consensus timing.
+    pub timing: Timing,
+}
+
+/// What the rest of the process (RPC, tests, metrics) holds of a running validator.
+#[derive(Clone)]
+pub struct NodeHandle {
+    /// The executor's mailbox (queries).
+    pub executor: ExecutorMailbox,
+    /// The mempool.
+    pub mempool: Arc<Mutex<Mempool<SignedTx>>>,
+    /// Status and results.
+    pub shared: Arc<Shared>,
+    /// The genesis block's digest.
+    pub genesis_digest: Digest,
+    gossip: futures::channel::mpsc::UnboundedSender<Bytes>,
+    chain_id: tx::ChainId,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle").finish()
+    }
+}
+
+/// Why a submitted transaction was not admitted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}")]
+    Tx(#[from] tx::TxError),
+    #[error("mempool: {0}")]
+    Mempool(String),
+}
+
+impl NodeHandle {
+    /// Checks, admits and gossips a transaction; returns its hash.
+    pub fn submit(&self, bytes: &[u8], now_ms: u64) -> Result<[u8; 32], SubmitError> {
+        let tx = admit_checks(bytes, self.chain_id)?;
+        let hash = crate::app::tx_hash(&tx);
+        {
+            let mut pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.insert(tx, now_ms).map_err(|e| SubmitError::Mempool(e.to_string()))?;
+        }
+        let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
+        Ok(hash)
+    }
+}
+
+/// Decode, stateless checks and the signature of one transaction.
+fn admit_checks(bytes: &[u8], chain_id: tx::ChainId) -> Result<SignedTx, tx::TxError> {
+    let tx = tx::decode_tx(bytes, MAX_TX_BYTES)?;
+    tx::check_stateless(&tx, chain_id)?;
+    if !tx.verify() {
+        return Err(tx::TxError::BadSignature);
+    }
+    Ok(tx)
+}
+
+const PAGE_CACHE: (std::num::NonZeroU16, std::num::NonZeroUsize) = (NZU16!(4096), NZUsize!(256));
+
+fn archive_cfg<C>(prefix: &str, page_cache: &CacheRef, name: &str, codec_config: C) -> immutable::Config<C> {
+    immutable::Config {
+        metadata_partition: format!("{prefix}-{name}-metadata"),
+        freezer_table_partition: format!("{prefix}-{name}-freezer-table"),
+        freezer_table_initial_size: 1024,
+        freezer_table_resize_frequency: 10,
+        freezer_table_resize_chunk_size: 128,
+        freezer_key_partition: format!("{prefix}-{name}-freezer-key"),
+        freezer_key_page_cache: page_cache.clone(),
+        freezer_value_partition: format!("{prefix}-{name}-freezer-value"),
+        freezer_value_target_size: 64 << 20,
+        freezer_value_compression: None,
+        ordinal_partition: format!("{prefix}-{name}-ordinal"),
+        items_per_section: NZU64!(4096),
+        codec_config,
+        replay_buffer: NZUsize!(1 << 20),
+        freezer_key_write_buffer: NZUsize!(1 << 16),
+        freezer_value_write_buffer: NZUsize!(1 << 20),
+        ordinal_write_buffer: NZUsize!(1 << 16),
+    }
+}
+
+/// Opens the block and finalization archives of a validator (also used by `novation verify`).
+pub async fn open_archives<E>(
+    context: &E,
+    prefix: &str,
+) -> Result<
+    (
+        immutable::Archive<E, Digest, commonware_consensus::simplex::types::Finalization<ed25519::Scheme, Digest>>,
+        immutable::Archive<E, Digest, Block>,
+    ),
+    String,
+>
+where
+    E: Spawner + Metrics + Clock + Storage + commonware_runtime::BufferPooler,
+{
+    let page_cache = CacheRef::new(PAGE_CACHE.0, PAGE_CACHE.1);
+    let marshal_prefix = format!("{prefix}-marshal");
+    let finalizations = immutable::Archive::init(
+        context.child("finalizations_by_height"),
+        archive_cfg(
+            &marshal_prefix,
+            &page_cache,
+            "finalizations",
+            ed25519::Scheme::certificate_codec_config_unbounded(),
+        ),
+    )
+    .await
+    .map_err(|e| format!("finalizations archive: {e:?}"))?;
+    let blocks = immutable::Archive::init(
+        context.child("finalized_blocks"),
+        archive_cfg(&marshal_prefix, &page_cache, "blocks", ()),
+    )
+    .await
+    .map_err(|e| format!("blocks archive: {e:?}"))?;
+    Ok((finalizations, blocks))
+}
+
+/// Starts a validator; returns once every component runs.
+#[allow(clippy::too_many_arguments)]
+pub async fn start<E, S, R, B, P, T>(
+    context: E,
+    config: NodeConfig,
+    scheme: ed25519::Scheme,
+    me: PublicKey,
+    channels: Channels<S, R>,
+    blocker: B,
+    peers: P,
+    strategy: T,
+) -> Result<NodeHandle, String>
+where
+    E: Spawner + Metrics + Clock + Storage + commonware_runtime::BufferPooler + rand::CryptoRng + Clone,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+    B: Blocker<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey>,
+    T: Strategy,
+{
+    let genesis = config.genesis.clone();
+    let prefix = config.prefix.clone();
+    let chain_id = genesis.chain_id;
+
+    // State first: the genesis block carries the genesis state's root.
+    let (db, genesis_block, committed) = executor::open_state(context.child("executor"), &prefix, &genesis)
+        .await
+        .map_err(|e| e.to_string())?;
+    let genesis_digest = genesis_block.digest();
+    let mempool = Arc::new(Mutex::new(
+        Mempool::new(config.mempool.clone()).map_err(|e| format!("mempool config: {e}"))?,
+    ));
+    let shared = Arc::new(Shared::default());
+    let (mut executor, executor_mailbox) =
+        Executor::new(db, genesis.clone(), &genesis_block, mempool.clone(), shared.clone())
+            .map_err(|e| e.to_string())?;
+
+    // Marshal.
+    let page_cache = CacheRef::new(PAGE_CACHE.0, PAGE_CACHE.1);
+    let mailbox_size = NZUsize!(4096);
+    let marshal_cfg = marshal::Config {
+        provider: ConstantProvider::<ed25519::Scheme, Epoch>::new(scheme.clone()),
+        epocher: FixedEpocher::new(NZU64!(u64::MAX)),
+        start: marshal::Start::Genesis(Digested::precomputed(genesis_block.clone(), genesis_digest)),
+        partition_prefix: format!("{prefix}-marshal"),
+        mailbox_size,
+        view_retention: ViewDelta::new(10),
+        prunable_items_per_section: NZU64!(64),
+        page_cache: page_cache.clone(),
+        replay_buffer: NZUsize!(1 << 20),
+        key_write_buffer: NZUsize!(1 << 16),
+        value_write_buffer: NZUsize!(1 << 20),
+        block_codec_config: (),
+        max_repair: NZUsize!(64),
+        max_pending_acks: NZUsize!(8),
+        strategy: strategy.clone(),
+    };
+    let resolver = marshal_resolver::init(
+        context.child("marshal_resolver"),
+        marshal_resolver::Config {
+            public_key: me.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
+            mailbox_size,
+            fetch_timeout: NZDuration!(Duration::from_secs(2)),
+            fetch_retry_delay: Duration::from_millis(100),
+            priority_requests: false,
+            priority_responses: false,
+        },
+        channels.backfill,
+    );
+    let (broadcast_engine, buffer) = buffered::Engine::<_, _, Block, _, _>::new(
+        context.child("broadcast"),
+        buffered::Config {
+            public_key: me.clone(),
+            mailbox_size,
+            deque_size: 32,
+            priority: false,
+            codec_config: (),
+            peer_provider: peers.clone(),
+            strategy: strategy.clone(),
+        },
+    );
+    broadcast_engine.start(channels.blocks);
+    let (finalizations, blocks) = open_archives(&context, &prefix).await?;
+    let (actor, marshal_mailbox, _floor): (_, marshal::core::Mailbox<ed25519::Scheme, marshal::standard::Standard<Block>>, _) =
+        MarshalActor::init(context.child("marshal"), finalizations, blocks, marshal_cfg).await;
+    actor.start(FinalizedReporter::new(executor_mailbox.clone()), buffer, resolver);
+
+    // Rebuild the engine state from the finalized blocks the database already holds.
+    if committed > 0 {
+        let mb = marshal_mailbox.clone();
+        executor
+            .recover(committed, |h| {
+                let mb = mb.clone();
+                async move { mb.get_block(Height::new(h)).await }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    context.child("executor_loop").spawn(move |_| executor.run());
+
+    // Transaction gossip: out to every peer, in from every peer (checked, batch-verified).
+    let (gossip_tx, mut gossip_rx) = futures::channel::mpsc::unbounded::<Bytes>();
+    let (mut tx_sender, mut tx_receiver) = channels.txs;
+    context.child("tx_gossip_out").spawn(move |_| async move {
+        use futures::StreamExt as _;
+        while let Some(bytes) = gossip_rx.next().await {
+            let _ = tx_sender.send(Recipients::All, bytes, false);
+        }
+    });
+    {
+        let mempool = mempool.clone();
+        let strategy = strategy.clone();
+        context.child("tx_gossip_in").spawn(move |ctx| async move {
+            loop {
+                let Ok((_peer, msg)) = tx_receiver.recv().await else { break };
+                let bytes = msg.as_ref().to_vec();
+                let Ok(tx) = tx::decode_tx(&bytes, MAX_TX_BYTES) else { continue };
+                if tx::check_stateless(&tx, chain_id).is_err() {
+                    continue;
+                }
+                let mut rng = ctx.clone();
+                let ok = tx::verify_batch(&mut rng, std::slice::from_ref(&tx), &strategy);
+                if ok.first() != Some(&true) {
+                    continue;
+                }
+                let now = ctx.current().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                let mut pool = mempool.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = pool.insert(tx, now) {
+                    debug!(reason = %e, "gossiped transaction not admitted");
+                }
+            }
+        });
+    }
+
+    // The application and consensus.
+    let app = crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone());
+    let wrapper = Inline::new(context.child("inline"), app, marshal_mailbox.clone(), FixedEpocher::new(NZU64!(u64::MAX)));
+    let t = config.timing;
+    let engine = simplex::Engine::new(
+        context.child("simplex"),
+        simplex::Config {
+            scheme,
+            elector: RoundRobin::<Sha256>::default(),
+            blocker,
+            automaton: wrapper.clone(),
+            relay: wrapper.clone(),
+            reporter: wrapper,
+            strategy,
+            partition: format!("{prefix}-simplex"),
+            mailbox_size,
+            epoch: Epoch::zero(),
+            floor: simplex::Floor::Genesis(genesis_digest),
+            replay_buffer: NZUsize!(1 << 20),
+            write_buffer: NZUsize!(1 << 16),
+            page_cache,
+            leader_timeout: t.leader_timeout,
+            certification_timeout: t.certification_timeout,
+            timeout_retry: t.timeout_retry,
+            view_retention: ViewDelta::new(10),
+            skip: simplex::SkipPolicy::Enabled {
+                timeout: t.skip_timeout,
+                budget: simplex::SkipBudget::Participants,
+            },
+            fetch_timeout: NZDuration!(Duration::from_secs(1)),
+            fetch_retry_delay: Duration::from_millis(100),
+            forward: simplex::ForwardPolicy::Disabled,
+            track_historical_votes: false,
+        },
+    );
+    engine.start(channels.vote, channels.cert, channels.resolver);
+    info!(prefix = %prefix, committed, "validator started");
+    let _ = warn!;
+    Ok(NodeHandle {
+        executor: executor_mailbox,
+        mempool,
+        shared,
+        genesis_digest,
+        gossip: gossip_tx,
+        chain_id,
+    })
+}
+
+/// The tx encoding as bytes (for gossip and RPC clients).
+pub fn encode_tx(tx: &SignedTx) -> Vec<u8> {
+    tx.encode().to_vec()
+}

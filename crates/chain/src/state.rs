@@ -1,0 +1,184 @@
+//! Executing a block: replay protection and agent keys, then the engine, then the writes that
+//! become the block's state root.
+//!
+//! [`ChainState::execute`] is a pure function of the state and the block (no clock, no
+//! randomness, no I/O): every validator, and `novation verify` replaying from genesis, computes
+//! the same outcome. Per transaction, in block order:
+//!
+//! 1. [`Auth::authorize`](crate::auth::Auth) checks the nonce window and the agent scope; a
+//!    refused transaction changes nothing (its outcome says why) and the block stays valid;
+//! 2. an authorized transaction's nonce is consumed and its chain actions (agent approvals and
+//!    revocations) take effect; its exchange actions join the block's engine batch, sent by the
+//!    principal (the signer, or the master an agent acts for).
+//!
+//! The engine then applies the whole batch with the block's time and index prices (cancels and
+//! post-only orders first, see the engine's docs), and each action's outcome (done, order id,
+//! or a typed rejection) is attributed back to its transaction.
+
+use novation_engine::{Engine, Event, MarketId, Tx as EngineTx};
+use novation_types::{Address, OrderId, PriceTicks};
+
+use crate::auth::Auth;
+use crate::block::Block;
+use crate::genesis::Genesis;
+use crate::tx::SignedTx;
+
+/// What became of one action of an authorized transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// Applied (a chain action, a cancel, a transfer, ...).
+    Done,
+    /// The order was accepted with this id (its fills and resting follow in the events).
+    OrderPlaced { market: MarketId, id: OrderId },
+    /// Refused by the engine.
+    Rejected { code: u16, reason: String },
+}
+
+/// What became of one transaction of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Refused before execution (replay protection, agent scope); nothing changed.
+    Refused { code: u16, reason: String },
+    /// Authorized and executed; one outcome per action.
+    Executed { actions: Vec<ActionOutcome> },
+}
+
+/// Why a block cannot be executed at all (the block is invalid).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    #[error("engine refused the block: {0}")]
+    Engine(novation_engine::BlockError),
+    #[error("block height {got} does not follow {last}")]
+    Height { last: u64, got: u64 },
+}
+
+/// Everything one block's execution produced.
+#[derive(Clone, Debug, Default)]
+pub struct Executed {
+    /// The engine's events, in execution order.
+    pub events: Vec<Event>,
+    /// One outcome per transaction, in block order.
+    pub outcomes: Vec<TxOutcome>,
+}
+
+/// The replicated state: the exchange engine plus the chain's replay protection and agents.
+#[derive(Clone, Debug)]
+pub struct ChainState {
+    /// The exchange.
+    pub engine: Engine,
+    /// Nonces and agent keys.
+    pub auth: Auth,
+    /// Height of the last executed block.
+    pub height: u64,
+    /// Time of the last executed block.
+    pub time_ms: u64,
+    /// Index prices of the last executed block.
+    pub prices: Vec<(MarketId, PriceTicks)>,
+    /// The faucet address, from genesis.
+    pub faucet: Option<Address>,
+}
+
+impl ChainState {
+    /// The state at genesis (height 0).
+    pub fn genesis(genesis: &Genesis) -> Result<ChainState, crate::genesis::GenesisError> {
+        let engine = genesis.engine()?;
+        Ok(ChainState {
+            engine,
+            auth: Auth::default(),
+            height: 0,
+            time_ms: genesis.time_ms,
+            prices: genesis
+                .markets
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (MarketId(i as u16), m.index))
+                .collect(),
+            faucet: genesis.faucet,
+        })
+    }
+
+    /// Executes `block` on this state. On `Err` the state is partly changed and must be
+    /// discarded (callers execute on a copy; a block that fails here is invalid).
+    pub fn execute(&mut self, block: &Block) -> Result<Executed, ExecError> {
+        if block.height != self.height + 1 {
+            return Err(ExecError::Height { last: self.height, got: block.height });
+        }
+        let mut outcomes = Vec::with_capacity(block.txs.len());
+        let mut engine_txs: Vec<EngineTx> = Vec::with_capacity(block.txs.len());
+        // Engine action index -> (transaction, action within it).
+        let mut slots: Vec<(u32, u32)> = Vec::with_capacity(block.txs.len());
+        for (t, tx) in block.txs.iter().enumerate() {
+            match self.authorize_and_commit(tx, block.time_ms) {
+                Err(outcome) => outcomes.push(outcome),
+                Ok(principal) => {
+                    let actions = &tx.body.actions;
+                    for (a, action) in actions.iter().enumerate() {
+                        if let Some(etx) = action.engine_tx(principal) {
+                            slots.push((t as u32, a as u32));
+                            engine_txs.push(etx);
+                        }
+                    }
+                    outcomes.push(TxOutcome::Executed {
+                        actions: vec![ActionOutcome::Done; actions.len()],
+                    });
+                }
+            }
+        }
+        let ctx = novation_engine::BlockContext {
+            height: block.height,
+            time_ms: block.time_ms,
+            index_prices: block.prices.clone(),
+        };
+        let events = self.engine.apply_block(&ctx, &engine_txs).map_err(ExecError::Engine)?;
+        for event in &events {
+            let (index, outcome) = match event {
+                Event::Rejected { index, reason } => (
+                    *index,
+                    ActionOutcome::Rejected { code: reason.code(), reason: format!("{reason:?}") },
+                ),
+                Event::OrderAccepted { index, market, id, .. } => {
+                    (*index, ActionOutcome::OrderPlaced { market: *market, id: *id })
+                }
+                _ => continue,
+            };
+            if let Some(&(t, a)) = slots.get(index as usize) {
+                if let Some(TxOutcome::Executed { actions }) = outcomes.get_mut(t as usize) {
+                    if let Some(slot) = actions.get_mut(a as usize) {
+                        *slot = outcome;
+                    }
+                }
+            }
+        }
+        self.height = block.height;
+        self.time_ms = block.time_ms;
+        self.prices.clone_from(&block.prices);
+        Ok(Executed { events, outcomes })
+    }
+
+    /// Runs replay protection and agent checks; on success consumes the nonce, applies the
+    /// chain actions and returns the principal.
+    fn authorize_and_commit(&mut self, tx: &SignedTx, time_ms: u64) -> Result<Address, TxOutcome> {
+        match self.auth.authorize(tx, time_ms, self.faucet) {
+            Ok(authorized) => {
+                let principal = authorized.principal;
+                self.auth.commit(tx, &authorized, time_ms);
+                Ok(principal)
+            }
+            Err(e) => Err(TxOutcome::Refused { code: e.code(), reason: e.to_string() }),
+        }
+    }
+
+}
+
+/// Runs replay protection and agent checks for `tx` against `auth` and, if it passes, consumes
+/// its nonce and applies its chain actions (the proposer's filter runs this on a scratch copy).
+pub fn admit(
+    auth: &mut Auth,
+    faucet: Option<Address>,
+    tx: &SignedTx,
+    time_ms: u64,
+) -> Result<(), (u16, String)> {
+    let authorized = auth.authorize(tx, time_ms, faucet).map_err(|e| (e.code(), e.to_string()))?;
+    auth.commit(tx, &authorized, time_ms);
+    Ok(())
+}

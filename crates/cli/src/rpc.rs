@@ -1,0 +1,267 @@
+//! The node's minimal RPC (axum): submit a transaction and read its result, status, an account
+//! with its proof, a book; plus `/health`, `/metrics` and, on devnets, `/faucet`. The full
+//! trader API is a later piece of work.
+//!
+//! | method | path | body / answer |
+//! |---|---|---|
+//! | POST | `/tx` | hex of a signed transaction → `{"hash"}` or 400 `{"error"}` |
+//! | GET | `/tx/{hash}` | `{"status": "pending" / "finalized" / "dropped" / "unknown", ...}` |
+//! | GET | `/status` | height, finalized tip, digest, state root, mempool size, peers |
+//! | GET | `/account/{address}/{sub}` | the account's state, its committed value, proof check |
+//! | GET | `/book/{market}?depth=N` | L2 levels |
+//! | POST | `/faucet` | `{"address", "sub", "usdc"}` → `{"hash"}` (when the node holds the faucet key) |
+//! | GET | `/health`, `/metrics` | liveness; Prometheus text |
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use commonware_cryptography::{ed25519, Signer as _};
+use novation_chain::commit::StateDb;
+use novation_chain::executor::TxStatus;
+use novation_chain::node::NodeHandle;
+use novation_chain::state::{ActionOutcome, TxOutcome};
+use novation_chain::tx::{self, ChainId, SignedTx, TxAction, TxBody};
+use novation_engine::MarketId;
+use novation_types::Quote;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::config::{hex, parse_address, unhex};
+
+/// Largest request body.
+pub const BODY_MAX: usize = 64 << 10;
+
+/// What the handlers share.
+pub struct RpcState {
+    /// The node this RPC serves.
+    pub node: NodeHandle,
+    /// The chain id.
+    pub chain_id: ChainId,
+    /// The faucet key, if this node holds it.
+    pub faucet: Option<ed25519::PrivateKey>,
+    /// Whether new transactions are accepted (false during shutdown).
+    pub accepting: AtomicBool,
+    /// Prometheus text of the runtime's registry.
+    pub metrics: Box<dyn Fn() -> String + Send + Sync>,
+    /// Validators configured (peers = validators - 1 when all are connected).
+    pub validators: usize,
+    /// Last faucet nonce used (faucet transactions from several requests in one millisecond).
+    pub faucet_nonce: AtomicU64,
+    /// Clock (ms since the epoch) for mempool admission and nonces.
+    pub now_ms: Box<dyn Fn() -> u64 + Send + Sync>,
+}
+
+/// The router.
+pub fn router(state: Arc<RpcState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/status", get(status))
+        .route("/metrics", get(metrics))
+        .route("/tx", post(submit))
+        .route("/tx/{hash}", get(tx_status))
+        .route("/account/{address}/{sub}", get(account))
+        .route("/book/{market}", get(book))
+        .route("/faucet", post(faucet))
+        .layer(DefaultBodyLimit::max(BODY_MAX))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+async fn health(State(s): State<Arc<RpcState>>) -> Response {
+    let height = s.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
+    Json(json!({ "ok": true, "height": height })).into_response()
+}
+
+async fn metrics(State(s): State<Arc<RpcState>>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4")], (s.metrics)()).into_response()
+}
+
+/// The number of connected p2p peers, read from the network's metrics.
+fn peers_from_metrics(text: &str) -> Option<u64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && l.contains("network") && l.contains("connections"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .max()
+}
+
+async fn status(State(s): State<Arc<RpcState>>) -> Response {
+    let st = s.node.shared.status.lock().map(|st| st.clone()).unwrap_or_default();
+    let mempool = s.node.mempool.lock().map(|p| p.len()).unwrap_or(0);
+    let peers = peers_from_metrics(&(s.metrics)());
+    Json(json!({
+        "height": st.height,
+        "finalized_height": st.finalized_tip.max(st.height),
+        "digest": st.digest.map(|d| d.to_string()),
+        "state_root": st.state_root.map(|d| d.to_string()),
+        "time_ms": st.time_ms,
+        "txs_last_block": st.txs,
+        "mempool": mempool,
+        "speculative": st.pending,
+        "peers": peers,
+        "validators": s.validators,
+        "chain_id": s.chain_id.0,
+    }))
+    .into_response()
+}
+
+async fn submit(State(s): State<Arc<RpcState>>, body: String) -> Response {
+    if !s.accepting.load(Ordering::Relaxed) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "node is shutting down");
+    }
+    let bytes = match unhex(body.trim()) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("body must be hex: {e}")),
+    };
+    match s.node.submit(&bytes, (s.now_ms)()) {
+        Ok(hash) => Json(json!({ "hash": hex(&hash) })).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+fn outcome_json(o: &TxOutcome) -> Value {
+    match o {
+        TxOutcome::Refused { code, reason } => json!({ "refused": { "code": code, "reason": reason } }),
+        TxOutcome::Executed { actions } => json!({
+            "actions": actions.iter().map(|a| match a {
+                ActionOutcome::Done => json!("done"),
+                ActionOutcome::OrderPlaced { market, id } => json!({ "order": { "market": market.0, "id": id.0 } }),
+                ActionOutcome::Rejected { code, reason } => json!({ "rejected": { "code": code, "reason": reason } }),
+            }).collect::<Vec<_>>()
+        }),
+    }
+}
+
+async fn tx_status(State(s): State<Arc<RpcState>>, Path(hash): Path<String>) -> Response {
+    let Ok(bytes) = unhex(&hash) else { return error(StatusCode::BAD_REQUEST, "hash must be hex") };
+    let Ok(h): Result<[u8; 32], _> = bytes.try_into() else {
+        return error(StatusCode::BAD_REQUEST, "a hash has 32 bytes");
+    };
+    let recorded = s.node.shared.results.lock().ok().and_then(|r| r.get(&h));
+    let pending = s.node.mempool.lock().map(|p| p.contains(&h)).unwrap_or(false);
+    let v = match recorded {
+        Some(TxStatus::Finalized { height, outcome }) => {
+            json!({ "status": "finalized", "height": height, "outcome": outcome_json(&outcome) })
+        }
+        Some(TxStatus::Dropped { reason }) => json!({ "status": "dropped", "reason": reason }),
+        Some(TxStatus::Pending) | None if pending => json!({ "status": "pending" }),
+        _ => json!({ "status": "unknown" }),
+    };
+    Json(v).into_response()
+}
+
+async fn account(State(s): State<Arc<RpcState>>, Path((address, sub)): Path<(String, u16)>) -> Response {
+    let owner = match parse_address(&address) {
+        Ok(a) => a,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let Some(p) = s.node.executor.account(owner, sub).await else {
+        return error(StatusCode::NOT_FOUND, "no such account");
+    };
+    let key = novation_chain::commit::account_key(owner, sub);
+    let verified = StateDb::<commonware_runtime::tokio::Context>::verify_key_value_proof(
+        key,
+        p.value.clone(),
+        &p.proof,
+        &p.root,
+    );
+    let snap = &p.snapshot;
+    let legs = |b: &novation_engine::BucketSnapshot| {
+        b.legs
+            .iter()
+            .map(|l| json!({ "market": l.market.0, "size_lots": l.size, "entry_notional_atoms": l.entry_notional.0.to_string(),
+                "open_buy_lots": l.open_buy, "open_sell_lots": l.open_sell }))
+            .collect::<Vec<_>>()
+    };
+    Json(json!({
+        "owner": hex(&snap.owner.0),
+        "sub": snap.sub,
+        "cash_atoms": snap.cross.cash.0.to_string(),
+        "legs": legs(&snap.cross),
+        "isolated": snap.isolated.iter().map(|(m, b)| json!({ "market": m.0, "cash_atoms": b.cash.0.to_string(), "legs": legs(b) })).collect::<Vec<_>>(),
+        "orders": snap.orders.iter().map(|o| json!({ "market": o.market.0, "id": o.id.0, "side": format!("{:?}", o.side),
+            "price_ticks": o.price.0, "remaining_lots": o.remaining.0 })).collect::<Vec<_>>(),
+        "liquidating": !snap.liquidating.is_empty(),
+        "height": p.height,
+        "state_root": p.root.to_string(),
+        "value": hex(&p.value),
+        "proof_verified": verified,
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct DepthQuery {
+    depth: Option<usize>,
+}
+
+async fn book(
+    State(s): State<Arc<RpcState>>,
+    Path(market): Path<u16>,
+    Query(q): Query<DepthQuery>,
+) -> Response {
+    let depth = q.depth.unwrap_or(20).clamp(1, 500);
+    let Some((bids, asks)) = s.node.executor.book(MarketId(market), depth).await else {
+        return error(StatusCode::NOT_FOUND, "no such market");
+    };
+    let side = |v: Vec<novation_chain::executor::Level>| {
+        v.into_iter().map(|(p, q)| json!([p.0, q])).collect::<Vec<_>>()
+    };
+    let height = s.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
+    Json(json!({ "market": market, "height": height, "bids": side(bids), "asks": side(asks) })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct FaucetRequest {
+    address: String,
+    #[serde(default)]
+    sub: u16,
+    /// Whole USDC.
+    usdc: u64,
+}
+
+/// Most USDC one faucet request may credit.
+pub const FAUCET_MAX_USDC: u64 = 1_000_000;
+
+async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) -> Response {
+    let Some(key) = &s.faucet else { return error(StatusCode::NOT_FOUND, "this node has no faucet") };
+    if req.usdc == 0 || req.usdc > FAUCET_MAX_USDC {
+        return error(StatusCode::BAD_REQUEST, format!("usdc must be between 1 and {FAUCET_MAX_USDC}"));
+    }
+    let to = match parse_address(&req.address) {
+        Ok(a) => a,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let now = (s.now_ms)();
+    // Nonces are millisecond timestamps; several requests within one millisecond take the next
+    // free values.
+    let previous = s
+        .faucet_nonce
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(last.max(now.saturating_sub(1)) + 1))
+        .unwrap_or(now);
+    let nonce = previous.max(now.saturating_sub(1)) + 1;
+    let body = TxBody {
+        chain_id: s.chain_id,
+        nonce,
+        master: None,
+        actions: vec![TxAction::Faucet {
+            to,
+            sub: req.sub,
+            amount: Quote(i128::from(req.usdc) * 1_000_000),
+        }],
+    };
+    let signed = SignedTx::sign(key, body);
+    let bytes = novation_chain::node::encode_tx(&signed);
+    match s.node.submit(&bytes, now) {
+        Ok(hash) => Json(json!({ "hash": hex(&hash), "faucet": hex(&tx::address_of(&tx::PublicKey::Ed25519(key.public_key())).0) })).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
