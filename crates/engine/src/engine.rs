@@ -1,4 +1,17 @@
 //! The engine: state, `apply_block`, accounts and collateral actions, queries.
+//!
+//! # What the chain reads after a block
+//! * [`Engine::take_dirty_accounts`]: the accounts whose committed state may have changed since
+//!   the previous call, sorted and deduplicated; a superset of those whose
+//!   [`crate::AccountSnapshot`] changed, never a subset (contract and mechanism in `dirty.rs`).
+//!   It covers everything that changes accounts: actions, fills on either side, expiries, the
+//!   liquidation pass (watch, waterfall, auctions, insurance takeovers, ADL), funding settled on
+//!   fills, and calls between blocks (`add_market`, `seed_insurance`).
+//! * [`Engine::account_snapshot`] for each of them, [`Engine::market_snapshot`] for every market
+//!   and [`Engine::global_snapshot`] (`snapshot.rs` specifies what they hold).
+//!
+//! The engine is `Clone`: a clone is a full, independent copy (speculative execution of a block
+//! that may not become final), dirty set included.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +21,7 @@ use novation_types::{AccountId, Address, Now, PriceTicks, Quote};
 
 use crate::account::{Account, Bucket};
 use crate::action::{Action, AuctionId, BlockContext, MarketId, SubaccountId, Tx};
+use crate::dirty::DirtySet;
 use crate::event::{BucketId, Event, MarketStatus, Rejection, StatusCause};
 use crate::liquidation::{Auction, LiquidationState};
 use crate::market::Market;
@@ -45,7 +59,7 @@ pub enum BlockError {
 }
 
 /// The exchange state machine.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Engine {
     pub(crate) params: EngineParams,
     pub(crate) markets: Vec<Market>,
@@ -71,6 +85,8 @@ pub struct Engine {
     pub(crate) touched: Vec<(AccountId, BucketId)>,
     /// Buckets whose resting lots changed: empty legs are dropped after the action.
     pub(crate) tidy: Vec<(AccountId, BucketId)>,
+    /// Accounts changed since the last [`Engine::take_dirty_accounts`] (`dirty.rs`).
+    pub(crate) dirty: DirtySet,
 }
 
 impl Engine {
@@ -96,6 +112,7 @@ impl Engine {
             book_events: Vec::new(),
             touched: Vec::new(),
             tidy: Vec::new(),
+            dirty: DirtySet::default(),
         })
     }
 
@@ -345,6 +362,7 @@ impl Engine {
         let id = AccountId(self.accounts.len() as u32);
         self.accounts.push(Account::new(owner, sub));
         self.directory.insert(directory_key(owner, sub), id);
+        self.dirty.created(id);
         Ok(id)
     }
 
@@ -353,6 +371,7 @@ impl Engine {
         account: AccountId,
         bucket: BucketId,
     ) -> Option<&mut Bucket> {
+        self.dirty.mark(account);
         self.accounts.get_mut(account.0 as usize)?.bucket_mut(bucket)
     }
 
@@ -365,6 +384,7 @@ impl Engine {
         let cash = self.accounts[account.0 as usize].cross.cash.0.try_add(amount.0)?;
         self.deposits = Quote(deposits);
         self.accounts[account.0 as usize].cross.cash = Quote(cash);
+        self.dirty.mark(account);
         self.touched.push((account, BucketId::Cross));
         Ok(())
     }
@@ -420,6 +440,7 @@ impl Engine {
         }
         let acc = &mut self.accounts[account.0 as usize];
         acc.cross.cash = Quote(acc.cross.cash.0.try_sub(amount.0)?);
+        self.dirty.mark(account);
         self.touched.push((account, BucketId::Cross));
         Ok(())
     }
@@ -461,6 +482,7 @@ impl Engine {
         let dest = self.account_or_create(to, to_sub)?;
         let acc = &mut self.accounts[dest.0 as usize];
         acc.cross.cash = Quote(acc.cross.cash.0.try_add(amount.0)?);
+        self.dirty.mark(dest);
         self.touched.push((dest, BucketId::Cross));
         self.events.push(Event::Transferred { from, to: dest, amount });
         Ok(())
@@ -485,6 +507,7 @@ impl Engine {
             (BucketId::Cross, true) => {
                 let pos = acc.isolated.binary_search_by_key(&market, |(m, _)| *m).unwrap_err();
                 acc.isolated.insert(pos, (market, Bucket::default()));
+                self.dirty.mark(account);
             }
             (BucketId::Isolated(_), false) => {
                 let pos = acc
@@ -493,6 +516,7 @@ impl Engine {
                     .map_err(|_| Rejection::NotIsolated)?;
                 let (_, bucket) = acc.isolated.remove(pos);
                 acc.cross.cash = Quote(acc.cross.cash.0.try_add(bucket.cash.0)?);
+                self.dirty.mark(account);
                 self.touched.push((account, BucketId::Cross));
             }
             _ => {}
@@ -538,6 +562,13 @@ impl Engine {
 
     // ------------------------------------------------------------------------------------
     // Queries
+
+    /// The accounts whose committed state may have changed since the previous call (or since
+    /// the engine was built), ascending and without duplicates: see the module doc and
+    /// `dirty.rs` for the contract. Empties the set.
+    pub fn take_dirty_accounts(&mut self) -> Vec<AccountId> {
+        self.dirty.take()
+    }
 
     /// Engine parameters.
     pub fn params(&self) -> &EngineParams {

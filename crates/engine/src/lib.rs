@@ -33,6 +33,8 @@
 //! | `market` | per-block index, mark, funding, breakers |
 //! | `liquidation` | the watch that scales with risk, the five-step waterfall, ADL queue |
 //! | `invariants` | what is checked after every block |
+//! | `snapshot` | the committed state, as plain data for the chain |
+//! | `dirty` | which accounts changed since the chain last asked |
 //!
 //! ADR 0005 (`docs/adr/0005-engine-accounting-and-liquidation.md`) records the decisions.
 
@@ -40,12 +42,14 @@
 
 mod account;
 mod action;
+mod dirty;
 mod engine;
 mod event;
 mod invariants;
 mod liquidation;
 mod market;
 mod params;
+mod snapshot;
 mod trading;
 mod valuation;
 
@@ -58,6 +62,10 @@ pub use market::Market;
 pub use params::{
     BreakerParams, EngineParams, Instrument, LiquidationParams, MarketParams, ParamsError,
     BREAKER_WINDOW_BLOCKS_MAX, SYMBOL_LEN_MAX,
+};
+pub use snapshot::{
+    AccountSnapshot, AuctionSnapshot, BookSummary, BreakerSnapshot, BucketSnapshot, GlobalSnapshot,
+    LegSnapshot, LevelSnapshot, LiquidationSnapshot, MarketSnapshot, OrderSnapshot, WatchSnapshot,
 };
 pub use valuation::{bucket_value, leg_value, LegValue, Valuation};
 

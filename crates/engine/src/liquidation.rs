@@ -217,6 +217,7 @@ impl Engine {
             return;
         }
         self.liquidations.insert((account, bucket), LiquidationState::default());
+        self.dirty.mark(account);
         self.events.push(Event::LiquidationStarted { account, bucket, equity, maintenance });
     }
 
@@ -285,12 +286,12 @@ impl Engine {
             let orders = self.cancel_bucket_orders(account, bucket);
             self.events.push(Event::LiquidationOrdersCancelled { account, orders });
             state.orders_cancelled = true;
-            self.liquidations.insert(key, state);
+            self.set_liquidation_state(key, state);
         }
         if let Some(id) = state.auction {
             let Some(a) = self.auctions.get(&id).copied() else {
                 state.auction = None;
-                self.liquidations.insert(key, state);
+                self.set_liquidation_state(key, state);
                 return Ok(());
             };
             // Unsold by its end, or bankrupt meanwhile (nobody bids beyond the market): step 4.
@@ -298,7 +299,7 @@ impl Engine {
                 self.auctions.remove(&id);
                 self.events.push(Event::AuctionClosed { auction: id });
                 state.auction = None;
-                self.liquidations.insert(key, state);
+                self.set_liquidation_state(key, state);
                 self.backstop(key, a.market)?;
             }
             return Ok(());
@@ -308,7 +309,7 @@ impl Engine {
         }
         let Some((market, _)) = self.largest_tradable_leg(key)? else { return Ok(()) };
         state.last_market = Some(market);
-        self.liquidations.insert(key, state);
+        self.set_liquidation_state(key, state);
         if v.equity.0 >= 0 {
             let filled = self.close_in_book(key, market)?;
             if filled == 0 {
@@ -320,6 +321,13 @@ impl Engine {
         }
     }
 
+    /// Records a bucket's waterfall state; its account is dirty if the state changed.
+    fn set_liquidation_state(&mut self, key: Key, state: LiquidationState) {
+        if self.liquidations.insert(key, state) != Some(state) {
+            self.dirty.mark(key.0);
+        }
+    }
+
     fn end_liquidation(&mut self, key: Key, state: LiquidationState) -> Result<(), MathError> {
         if let Some(id) = state.auction {
             if self.auctions.remove(&id).is_some() {
@@ -327,6 +335,7 @@ impl Engine {
             }
         }
         self.liquidations.remove(&key);
+        self.dirty.mark(key.0);
         self.events.push(Event::LiquidationEnded { account: key.0, bucket: key.1 });
         self.touched.push(key);
         Ok(())
@@ -498,6 +507,7 @@ impl Engine {
         self.auctions.insert(id, auction);
         if let Some(s) = self.liquidations.get_mut(&key) {
             s.auction = Some(id);
+            self.dirty.mark(key.0);
         }
         self.events.push(Event::AuctionOpened {
             auction: id,
@@ -801,6 +811,7 @@ impl Engine {
         self.auctions.remove(&id);
         if let Some(s) = self.liquidations.get_mut(&(auction.account, auction.bucket)) {
             s.auction = None;
+            self.dirty.mark(auction.account);
         }
         self.events.push(Event::AuctionWon { auction: id, bidder, price, qty });
         Ok(())

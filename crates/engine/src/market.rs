@@ -39,7 +39,7 @@ use crate::params::{Instrument, MarketParams};
 pub(crate) type WatchKey = (u128, AccountId, BucketId);
 
 /// A market and everything it owns.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Market {
     /// Its id.
     pub id: MarketId,

@@ -479,6 +479,21 @@ impl Engine {
         let events = core::mem::take(&mut self.book_events);
         let mut failed = false;
         for e in &events {
+            // Every account the book names had an order placed, changed or removed (marked
+            // even if settlement fails below: the book changed regardless).
+            match *e {
+                BookEvent::Fill { maker_account, taker_account, .. } => {
+                    self.dirty.mark(maker_account);
+                    self.dirty.mark(taker_account);
+                }
+                BookEvent::Accepted { account, .. }
+                | BookEvent::SelfTradeDecrement { account, .. }
+                | BookEvent::Resting { account, .. }
+                | BookEvent::Cancelled { account, .. }
+                | BookEvent::Expired { account, .. }
+                | BookEvent::Modified { account, .. } => self.dirty.mark(account),
+                BookEvent::Rejected { .. } => {}
+            }
             if !failed {
                 if let Err(_e) = self.absorb_one(market, incoming, taker_side, e) {
                     failed = true;
@@ -541,6 +556,7 @@ impl Engine {
         market: MarketId,
         account: AccountId,
     ) -> Result<(&mut Leg, BucketId), MathError> {
+        self.dirty.mark(account);
         let acc = self.accounts.get_mut(account.0 as usize).ok_or_else(MathError::out_of_domain)?;
         let bucket = acc.bucket_of(market);
         let funding = self.markets[usize::from(market.0)].funding_index;

@@ -7,18 +7,21 @@
 //! `Engine::check_invariants`; debug builds also assert them inside `apply_block`), no panic;
 //! **no innocent socialisation** (a trader with no position and no resting order at the start
 //! of a block, that sends nothing and trades nothing in it, ends the block with at least the
-//! cash it had); no `UncoveredDeficit`; and, over the whole run, **rejection leaves no trace**: a twin engine rebuilt
-//! from scratch and replayed without the rejected actions has the same state after every
-//! block.
+//! cash it had); no `UncoveredDeficit`; **dirty tracking** (the harness: every account whose
+//! snapshot changed in the block is in `take_dirty_accounts()`); **clones**: an engine cloned
+//! halfway through the run and fed the same blocks returns the same events and dirty sets and
+//! has the same snapshots and state after every block; and, over the whole run, **rejection
+//! leaves no trace**: a twin engine rebuilt from scratch and replayed without the rejected
+//! actions has the same state after every block.
 //!
 //! `PROPTEST_CASES=1000 cargo test -p novation-engine --test random_ops --release` for a
 //! longer run; the default keeps the suite fast in debug builds.
 
 mod harness;
 
-use harness::{addr, assert_same_state, state_of, usd, Setup, Sim};
+use harness::{addr, assert_same_state, snapshots_of, state_of, usd, Setup, Sim};
 use novation_engine::{
-    Action, AuctionId, Event, MarketId, MarketParams, OrderRequest, TimeInForce, Tx,
+    Action, AuctionId, Engine, Event, MarketId, MarketParams, OrderRequest, TimeInForce, Tx,
 };
 use novation_types::{OrderId, PriceTicks, QtyLots, Side};
 use proptest::prelude::*;
@@ -278,7 +281,11 @@ fn run(deposits: &[u32], plans: &[Plan]) -> (Driver, Setup, Vec<String>) {
             .map(|who| Op::Deposit { who, dollars: deposits[usize::from(who)] })
             .collect(),
     };
-    for plan in core::iter::once(&opening).chain(plans) {
+    let mut fork: Option<Engine> = None;
+    for (k, plan) in core::iter::once(&opening).chain(plans).enumerate() {
+        if k == plans.len() / 2 + 1 {
+            fork = Some(d.sim.engine.clone());
+        }
         for m in 0..2 {
             d.move_index(m, plan.moves[m]);
         }
@@ -286,6 +293,9 @@ fn run(deposits: &[u32], plans: &[Plan]) -> (Driver, Setup, Vec<String>) {
         let senders: Vec<_> = txs.iter().map(|t| t.sender).collect();
         let before = d.exposure();
         let events = d.sim.block(txs);
+        if let Some(f) = fork.as_mut() {
+            follow(f, &d.sim, &events);
+        }
         let after = d.exposure();
         // Step 5 closes a bankrupt position at its bankruptcy price, so nothing is left over.
         assert!(
@@ -320,6 +330,17 @@ fn run(deposits: &[u32], plans: &[Plan]) -> (Driver, Setup, Vec<String>) {
         states.push(state_of(&d.sim.engine));
     }
     (d, setup, states)
+}
+
+/// Applies the block `sim` just executed to its clone `fork`: same events, dirty set,
+/// snapshots and state.
+fn follow(fork: &mut Engine, sim: &Sim, events: &[Event]) {
+    let (ctx, txs) = sim.log.last().expect("logged");
+    let got = fork.apply_block(ctx, txs).expect("the clone accepts the block");
+    assert_eq!(got, events, "the clone's events differ at height {}", sim.height);
+    assert_eq!(fork.take_dirty_accounts(), sim.last_dirty, "dirty sets differ at {}", sim.height);
+    assert_eq!(snapshots_of(fork), snapshots_of(&sim.engine), "snapshots differ at {}", sim.height);
+    assert_same_state(&state_of(&sim.engine), &state_of(fork), "the clone's state");
 }
 
 fn config() -> ProptestConfig {

@@ -1,10 +1,17 @@
 //! Test harness: named traders, human prices, one-call blocks, invariant checks after every
 //! block, and a "rejection leaves no trace" check.
+//!
+//! Every [`Sim::block`] also checks the **dirty-tracking contract**: each account whose
+//! [`AccountSnapshot`] differs from the one taken after the previous block (or that is new) is
+//! in `take_dirty_accounts()`, which is sorted, deduplicated and names existing accounts only.
+//! Changes made between blocks (insurance seeds, governance) are caught by the next block's
+//! check. So every scenario, adversarial and random test checks the contract on its paths:
+//! fills, expiries, the watch, the waterfall, auctions, insurance takeovers and ADL.
 #![allow(dead_code)]
 
 use novation_engine::{
-    Action, BlockContext, BucketId, Engine, EngineParams, Event, MarketId, MarketParams,
-    MarketStatus, OrderRequest, Rejection, Tx, Valuation,
+    AccountSnapshot, Action, BlockContext, BucketId, Engine, EngineParams, Event, GlobalSnapshot,
+    MarketId, MarketParams, MarketSnapshot, MarketStatus, OrderRequest, Rejection, Tx, Valuation,
 };
 use novation_types::{AccountId, Address, PriceTicks, QtyLots, Quote, Side};
 
@@ -22,6 +29,7 @@ pub fn addr(name: &str) -> Address {
     Address(a)
 }
 
+#[derive(Clone, Debug)]
 pub struct Sim {
     pub engine: Engine,
     pub height: u64,
@@ -32,8 +40,12 @@ pub struct Sim {
     pub step_ms: u64,
     pub last_events: Vec<Event>,
     /// Every block executed so far, in order (the constructor's first block included), so a
-    /// twin engine can be rebuilt by replaying (the engine is not `Clone`).
+    /// twin engine can be rebuilt by replaying.
     pub log: Vec<(BlockContext, Vec<Tx>)>,
+    /// Every account's snapshot after the last block (the dirty-tracking check's baseline).
+    pub snapshots: Vec<AccountSnapshot>,
+    /// The dirty set the last block returned.
+    pub last_dirty: Vec<AccountId>,
 }
 
 pub const BTC: MarketId = MarketId(0);
@@ -62,6 +74,8 @@ impl Sim {
             step_ms: 1_000,
             last_events: Vec::new(),
             log: Vec::new(),
+            snapshots: Vec::new(),
+            last_dirty: Vec::new(),
         };
         sim.block(vec![]);
         sim
@@ -90,8 +104,61 @@ impl Sim {
         if let Err(e) = self.engine.check_invariants() {
             panic!("invariant broken at height {}: {e}\nevents: {events:#?}", self.height);
         }
+        self.last_dirty = self.take_dirty_checked(&events);
         self.last_events = events.clone();
         events
+    }
+
+    /// Takes the engine's dirty set and checks it (module doc) against the snapshots taken at
+    /// the last check, which it then replaces; checks the snapshots' consistency with each
+    /// other. `block` calls it; call it between blocks to take the set there (`events` is only
+    /// printed on failure).
+    pub fn take_dirty_checked(&mut self, events: &[Event]) -> Vec<AccountId> {
+        let dirty = self.engine.take_dirty_accounts();
+        let count = self.engine.account_count();
+        assert!(
+            dirty.windows(2).all(|w| w[0] < w[1]),
+            "dirty set not sorted and deduplicated at height {}: {dirty:?}",
+            self.height
+        );
+        assert!(dirty.iter().all(|a| (a.0 as usize) < count), "dirty set names no account");
+        let (accounts, markets, global) = snapshots_of(&self.engine);
+        for (i, now) in accounts.iter().enumerate() {
+            let id = AccountId(i as u32);
+            let before = self.snapshots.get(i);
+            if before != Some(now) && dirty.binary_search(&id).is_err() {
+                panic!(
+                    "account {i} changed at height {} but is not in the dirty set {dirty:?}\n\
+                     before: {before:#?}\nafter: {now:#?}\nevents: {events:#?}",
+                    self.height
+                );
+            }
+        }
+        // The global waterfall list is the union of the accounts' lists; every resting order
+        // is listed under its owner, and each leg's resting lots are its orders'.
+        let union: Vec<_> = accounts.iter().flat_map(|a| a.liquidating.iter().copied()).collect();
+        assert_eq!(union, global.liquidations, "global waterfall != accounts' waterfall states");
+        let listed: u64 = accounts.iter().map(|a| a.orders.len() as u64).sum();
+        let resting: u64 = markets.iter().map(|m| m.book.orders).sum();
+        assert_eq!(listed, resting, "orders listed under accounts != orders in the books");
+        for a in &accounts {
+            assert!(a.orders.windows(2).all(|w| (w[0].market, w[0].id) < (w[1].market, w[1].id)));
+            let buckets = core::iter::once(&a.cross).chain(a.isolated.iter().map(|(_, b)| b));
+            for leg in buckets.flat_map(|b| b.legs.iter()) {
+                let lots = |side: Side| -> u64 {
+                    a.orders
+                        .iter()
+                        .filter(|o| o.market == leg.market && o.side == side)
+                        .map(|o| o.remaining.0)
+                        .sum()
+                };
+                assert_eq!((leg.open_buy, leg.open_sell), (lots(Side::Buy), lots(Side::Sell)));
+            }
+        }
+        assert_eq!(global.accounts as usize, count);
+        assert_eq!(global.now.height, self.height);
+        self.snapshots = accounts;
+        dirty
     }
 
     /// Runs `n` empty blocks.
@@ -273,6 +340,18 @@ impl Setup {
         }
         out
     }
+}
+
+/// Every account's, every market's and the global snapshot.
+pub fn snapshots_of(
+    engine: &Engine,
+) -> (Vec<AccountSnapshot>, Vec<MarketSnapshot>, GlobalSnapshot) {
+    let accounts = (0..engine.account_count())
+        .map(|i| engine.account_snapshot(AccountId(i as u32)).expect("account snapshot"))
+        .collect();
+    let markets =
+        engine.markets().iter().map(|m| engine.market_snapshot(m.id).expect("market")).collect();
+    (accounts, markets, engine.global_snapshot())
 }
 
 /// The whole engine state as text (the engine derives `Debug`; its per-block scratch buffers
