@@ -114,7 +114,7 @@ impl From<MathError> for Rejection {
 }
 
 /// A market's trading status (circuit breaker state).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MarketStatus {
     /// Everything allowed.
     Active,
@@ -129,7 +129,7 @@ pub enum MarketStatus {
 }
 
 /// Why a market's status changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusCause {
     /// The index moved more than the breaker limit within its window.
     IndexMove,
@@ -145,7 +145,7 @@ pub enum StatusCause {
 
 /// Which margin bucket of an account: its cross-margin bucket, or the isolated position in a
 /// market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BucketId {
     /// The cross-margin bucket.
     Cross,

@@ -54,7 +54,7 @@ use crate::liquidation::{Auction, LiquidationState};
 use crate::market::Market;
 
 /// One account's committed state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AccountSnapshot {
     /// Owner address.
     pub owner: Address,
@@ -71,7 +71,7 @@ pub struct AccountSnapshot {
 }
 
 /// A margin bucket.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct BucketSnapshot {
     /// Cash, quote atoms (may be negative).
     pub cash: Quote,
@@ -82,7 +82,7 @@ pub struct BucketSnapshot {
 }
 
 /// A leg: a position and the resting lots of one bucket in one market (never its cache).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LegSnapshot {
     /// The market.
     pub market: MarketId,
@@ -100,7 +100,7 @@ pub struct LegSnapshot {
 
 /// A liquidation-watch entry: the bucket is re-evaluated once the market's watch progress
 /// reaches `trigger_nano_per_lot`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WatchSnapshot {
     /// The market.
     pub market: MarketId,
@@ -109,7 +109,7 @@ pub struct WatchSnapshot {
 }
 
 /// A resting order, as the book keeps it (the book keeps no original size).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderSnapshot {
     /// The market.
     pub market: MarketId,
@@ -134,7 +134,7 @@ pub struct OrderSnapshot {
 }
 
 /// A bucket's progress through the liquidation waterfall.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LiquidationSnapshot {
     /// The account.
     pub account: AccountId,
@@ -149,7 +149,7 @@ pub struct LiquidationSnapshot {
 }
 
 /// An open takeover auction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AuctionSnapshot {
     /// Its id.
     pub id: AuctionId,
@@ -174,7 +174,7 @@ pub struct AuctionSnapshot {
 }
 
 /// A circuit breaker holding a market.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BreakerSnapshot {
     /// The cause.
     pub cause: StatusCause,
@@ -183,7 +183,7 @@ pub struct BreakerSnapshot {
 }
 
 /// One price level of a book summary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LevelSnapshot {
     /// Price.
     pub price: PriceTicks,
@@ -194,7 +194,7 @@ pub struct LevelSnapshot {
 }
 
 /// A summary of a market's book (the orders themselves are in the account snapshots).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookSummary {
     /// Best bid level.
     pub best_bid: Option<LevelSnapshot>,
@@ -207,7 +207,7 @@ pub struct BookSummary {
 }
 
 /// A market's committed state (its parameters aside).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct MarketSnapshot {
     /// Its id.
     pub id: MarketId,
@@ -256,7 +256,7 @@ pub struct MarketSnapshot {
 }
 
 /// Engine-wide committed state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct GlobalSnapshot {
     /// Height and time of the last executed block.
     pub now: Now,
