@@ -127,7 +127,7 @@ impl<S: Strategy> App<S> {
     }
 
     /// Stateless checks and signatures of a block's transactions.
-    fn check_txs(&self, rng: &mut impl rand::CryptoRng, block: &Block) -> bool {
+    fn check_txs(&self, block: &Block) -> bool {
         if block.txs.len() > MAX_BLOCK_TXS || block.tx_bytes() > MAX_BLOCK_BYTES {
             return false;
         }
@@ -146,7 +146,7 @@ impl<S: Strategy> App<S> {
         if unverified.is_empty() {
             return true;
         }
-        tx::verify_batch(rng, &unverified, &self.strategy).iter().all(|ok| *ok)
+        tx::verify_batch(&unverified, &self.strategy).iter().all(|ok| *ok)
     }
 }
 
@@ -156,7 +156,7 @@ fn now_ms(clock: &impl Clock) -> u64 {
 
 impl<E, S> Application<E> for App<S>
 where
-    E: Clock + rand::CryptoRng + Send + Sync + 'static,
+    E: Clock + Send + Sync + 'static,
     S: Strategy,
 {
     type SigningScheme = ed25519::Scheme;
@@ -184,7 +184,7 @@ where
         Some(Digested::precomputed(block, digest))
     }
 
-    async fn verify(&mut self, (mut runtime, _context): (E, Ctx), mut ancestry: impl Ancestry<Block>) -> bool {
+    async fn verify(&mut self, (runtime, _context): (E, Ctx), mut ancestry: impl Ancestry<Block>) -> bool {
         let Some(block) = ancestry.next().await else { return false };
         let Some(parent) = ancestry.next().await else { return false };
         let b = block.inner();
@@ -199,7 +199,7 @@ where
             }
             runtime.sleep(Duration::from_millis(b.time_ms - now - MAX_FUTURE_MS)).await;
         }
-        if !self.check_txs(&mut runtime, b) {
+        if !self.check_txs(b) {
             warn!(height = b.height, "block carries an invalid transaction");
             return false;
         }

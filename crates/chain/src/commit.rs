@@ -68,7 +68,7 @@ pub type Batch = Arc<
 >;
 
 /// The proof that a key holds a value under a root.
-pub type Proof = current::unordered::proof::KeyValueProof<mmr::Family, Digest, 32>;
+pub type Proof = current::unordered::proof::constant::KeyValueProof<mmr::Family, Digest, 32>;
 
 /// Key tags.
 pub mod tag {

@@ -296,7 +296,7 @@ struct Speculative {
 }
 
 /// The executor task's state.
-pub struct Executor<E: commonware_storage::Context> {
+pub struct Executor<E: commonware_storage::Context + commonware_runtime::Spawner> {
     db: Option<StateDb<E>>,
     genesis: Arc<Genesis>,
     finalized: ChainState,
@@ -309,7 +309,7 @@ pub struct Executor<E: commonware_storage::Context> {
     failed: bool,
 }
 
-impl<E: commonware_storage::Context> std::fmt::Debug for Executor<E> {
+impl<E: commonware_storage::Context + commonware_runtime::Spawner> std::fmt::Debug for Executor<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Executor")
             .field("height", &self.finalized.height)
@@ -336,7 +336,7 @@ pub enum StartError {
 /// The genesis block carries the genesis state's root. It is computed on a scratch database
 /// (same operations on an empty database give the same root on every node), so a restarted node
 /// whose database has moved past genesis derives the identical genesis block.
-pub async fn open_state<E: commonware_storage::Context>(
+pub async fn open_state<E: commonware_storage::Context + commonware_runtime::Spawner>(
     context: E,
     prefix: &str,
     genesis: &Genesis,
@@ -385,7 +385,7 @@ fn decode_height(m: &[u8]) -> Option<u64> {
 }
 
 /// Stages `writes` on the database (or on `parent`'s batch) and merkleizes them.
-async fn stage<E: commonware_storage::Context>(
+async fn stage<E: commonware_storage::Context + commonware_runtime::Spawner>(
     db: &StateDb<E>,
     parent: Option<&Batch>,
     writes: &[(Key, Option<Vec<u8>>)],
@@ -406,7 +406,7 @@ async fn stage<E: commonware_storage::Context>(
 
 /// Stages `writes` on the committed database, applies and commits them; returns the database
 /// and its new root.
-pub async fn commit_writes<E: commonware_storage::Context>(
+pub async fn commit_writes<E: commonware_storage::Context + commonware_runtime::Spawner>(
     db: StateDb<E>,
     writes: &[(Key, Option<Vec<u8>>)],
     height: u64,
@@ -418,7 +418,7 @@ pub async fn commit_writes<E: commonware_storage::Context>(
     Ok((db, root))
 }
 
-impl<E: commonware_storage::Context> Executor<E> {
+impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
     /// An executor over `db` whose committed state is the genesis block's or, after a restart,
     /// the one [`Executor::recover`] rebuilds.
     pub fn new(
@@ -564,6 +564,13 @@ impl<E: commonware_storage::Context> Executor<E> {
         let time_ms = time_ms.max(parent.inner().time_ms + 1);
         // Keep the candidates that would pass replay protection and agent checks in order
         // (a scratch copy of the auth state sees the earlier candidates' nonces).
+        // Transactions already in the parent's not-yet-finalized ancestors are not proposed again.
+        let mut in_flight = std::collections::BTreeSet::new();
+        let mut cursor = parent_digest;
+        while let Some(p) = self.pending.get(&cursor) {
+            in_flight.extend(p.hashes.iter().copied());
+            cursor = p.parent;
+        }
         let mut scratch = base.auth.clone();
         let faucet = base.faucet;
         let mut txs = Vec::with_capacity(candidates.len().min(MAX_BLOCK_TXS));
@@ -572,6 +579,9 @@ impl<E: commonware_storage::Context> Executor<E> {
         let mut actions = 0usize;
         let action_limit = base.engine.params().actions_per_block_max as usize;
         for tx in candidates {
+            if in_flight.contains(&crate::app::tx_hash(&tx)) {
+                continue;
+            }
             let size = tx.encode().len();
             let n = tx.body.actions.len();
             if txs.len() >= MAX_BLOCK_TXS
@@ -786,12 +796,20 @@ impl<E: commonware_storage::Context> Executor<E> {
             }
         }
         // Tell the mempool and the result store.
-        if let Ok(mut pool) = self.mempool.lock() {
-            pool.remove_included(speculative.hashes.iter().copied());
-        }
+        let expired = match self.mempool.lock() {
+            Ok(mut pool) => {
+                pool.remove_included(speculative.hashes.iter().copied());
+                pool.expire(b.time_ms)
+            }
+            Err(_) => Vec::new(),
+        };
         if let Ok(mut results) = self.shared.results.lock() {
             for (hash, outcome) in speculative.hashes.iter().zip(speculative.outcomes) {
                 results.record(*hash, TxStatus::Finalized { height: b.height, outcome });
+            }
+            for hash in expired {
+                let reason = crate::mempool::DropReason::Expired.reason().to_string();
+                results.record(hash, TxStatus::Dropped { reason });
             }
         }
         self.publish(b.txs.len());

@@ -160,7 +160,7 @@ impl Genesis {
         self.feed.seed.write(&mut buf);
         self.feed.step_ppm.write(&mut buf);
         debug_assert!(buf.len() >= self.chain_id.0.encode_size());
-        Sha256::hash(&buf)
+        Sha256::hash(&[&buf])
     }
 
     /// The devnet genesis: BTC and ETH perpetuals, a faucet.

@@ -5,9 +5,28 @@
 //!   account addresses.
 //! * [`auth`]: per-signer replay protection (nonce windows) and agent keys.
 //! * [`mempool`]: admission, deduplication, bounds, priorities and eviction.
+//! * [`genesis`], [`feed`], [`block`]: what nodes agree on at the start, the devnet index feed,
+//!   and the block format.
+//! * [`state`]: executing a block (auth, then the engine) into per-transaction outcomes.
+//! * [`commit`], [`values`]: the authenticated state database (qmdb) and what a block writes.
+//! * [`executor`]: the task owning state, speculative execution and finalization.
+//! * [`app`]: the consensus application (propose and verify).
+//! * [`node`]: one validator's wiring of simplex, marshal, p2p channels and gossip.
+//! * [`simulation`]: deterministic multi-validator simulation helpers.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+pub mod app;
 pub mod auth;
+pub mod block;
+pub mod commit;
+pub mod executor;
+pub mod feed;
+pub mod genesis;
 pub mod mempool;
+pub mod node;
+pub mod replay;
+pub mod simulation;
+pub mod state;
 pub mod tx;
+pub mod values;

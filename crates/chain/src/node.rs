@@ -30,7 +30,7 @@ use commonware_parallel::Strategy;
 use commonware_runtime::{buffer::paged::CacheRef, Clock, Metrics, Spawner, Storage};
 use commonware_storage::archive::immutable;
 use commonware_utils::{NZDuration, NZUsize, NZU16, NZU64};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use crate::block::Block;
 use crate::executor::{self, Executor, ExecutorMailbox, FinalizedReporter, Shared};
@@ -203,12 +203,12 @@ pub async fn open_archives<E>(
 ) -> Result<
     (
         immutable::Archive<E, Digest, commonware_consensus::simplex::types::Finalization<ed25519::Scheme, Digest>>,
-        immutable::Archive<E, Digest, Block>,
+        immutable::Archive<E, Digest, Arc<Block>>,
     ),
     String,
 >
 where
-    E: Spawner + Metrics + Clock + Storage + commonware_runtime::BufferPooler,
+    E: Spawner + Metrics + Clock + Storage,
 {
     let page_cache = CacheRef::new(PAGE_CACHE.0, PAGE_CACHE.1);
     let marshal_prefix = format!("{prefix}-marshal");
@@ -245,7 +245,7 @@ pub async fn start<E, S, R, B, P, T>(
     strategy: T,
 ) -> Result<NodeHandle, String>
 where
-    E: Spawner + Metrics + Clock + Storage + commonware_runtime::BufferPooler + rand::CryptoRng + Clone,
+    E: Spawner + Metrics + Clock + Storage + rand::CryptoRng,
     S: Sender<PublicKey = PublicKey>,
     R: Receiver<PublicKey = PublicKey>,
     B: Blocker<PublicKey = PublicKey>,
@@ -262,7 +262,7 @@ where
         .map_err(|e| e.to_string())?;
     let genesis_digest = genesis_block.digest();
     let mempool = Arc::new(Mutex::new(
-        Mempool::new(config.mempool.clone()).map_err(|e| format!("mempool config: {e}"))?,
+        Mempool::new(config.mempool).map_err(|e| format!("mempool config: {e}"))?,
     ));
     let shared = Arc::new(Shared::default());
     let (mut executor, executor_mailbox) =
@@ -327,7 +327,7 @@ where
         executor
             .recover(committed, |h| {
                 let mb = mb.clone();
-                async move { mb.get_block(Height::new(h)).await }
+                async move { mb.get_block(Height::new(h)).await.map(|b| b.inner().clone()) }
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -354,8 +354,7 @@ where
                 if tx::check_stateless(&tx, chain_id).is_err() {
                     continue;
                 }
-                let mut rng = ctx.clone();
-                let ok = tx::verify_batch(&mut rng, std::slice::from_ref(&tx), &strategy);
+                let ok = tx::verify_batch(std::slice::from_ref(&tx), &strategy);
                 if ok.first() != Some(&true) {
                     continue;
                 }
@@ -405,7 +404,6 @@ where
     );
     engine.start(channels.vote, channels.cert, channels.resolver);
     info!(prefix = %prefix, committed, "validator started");
-    let _ = warn!;
     Ok(NodeHandle {
         executor: executor_mailbox,
         mempool,

@@ -7,7 +7,7 @@
 //! be stopped (the storage directory is locked while it runs).
 
 use commonware_cryptography::Digestible;
-use commonware_runtime::{BufferPooler, Clock, Metrics, Spawner, Storage};
+use commonware_runtime::{Clock, Metrics, Spawner, Storage};
 use commonware_storage::archive::{Archive as _, Identifier};
 
 use crate::executor::{self, StartError};
@@ -31,7 +31,7 @@ pub struct ReplayReport {
 /// Replays the chain stored under `prefix`.
 pub async fn replay<E>(context: E, prefix: &str, genesis: &Genesis) -> Result<ReplayReport, String>
 where
-    E: Spawner + Metrics + Clock + Storage + BufferPooler + Clone,
+    E: Spawner + Metrics + Clock + Storage,
 {
     let (_finalizations, blocks) = crate::node::open_archives(&context, prefix).await?;
     // The node's own state database (read its committed height and root).

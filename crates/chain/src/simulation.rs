@@ -25,7 +25,7 @@ use crate::tx::{address_of, ChainId, PublicKey as TxPublicKey};
 
 /// A deterministic ed25519 key from a label and an index (tests and devnets only).
 pub fn key(label: &str, index: u64) -> PrivateKey {
-    let seed = Sha256::hash(&[label.as_bytes(), &index.to_be_bytes()].concat());
+    let seed = Sha256::hash(&[label.as_bytes(), &index.to_be_bytes()]);
     // Any 32 bytes are a valid ed25519 secret.
     PrivateKey::decode(seed.as_ref().to_vec()).unwrap_or_else(|_| unreachable_key())
 }
