@@ -18,10 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use commonware_consensus::{
-    marshal::ancestry::Ancestry, simplex::scheme::ed25519, simplex::types::Context as SimplexContext,
-    Application,
+    marshal::ancestry::Ancestry, simplex::scheme::ed25519,
+    simplex::types::Context as SimplexContext, Application,
 };
-use commonware_cryptography::{ed25519::PublicKey, sha256::Digest, Digestible, Digested};
+use commonware_cryptography::{ed25519::PublicKey, sha256::Digest, Digested, Digestible};
 use commonware_parallel::Strategy;
 use commonware_runtime::Clock;
 use futures::StreamExt as _;
@@ -184,7 +184,11 @@ where
         Some(Digested::precomputed(block, digest))
     }
 
-    async fn verify(&mut self, (runtime, _context): (E, Ctx), mut ancestry: impl Ancestry<Block>) -> bool {
+    async fn verify(
+        &mut self,
+        (runtime, _context): (E, Ctx),
+        mut ancestry: impl Ancestry<Block>,
+    ) -> bool {
         let Some(block) = ancestry.next().await else { return false };
         let Some(parent) = ancestry.next().await else { return false };
         let b = block.inner();

@@ -131,7 +131,10 @@ impl Read for Block {
             let tx = SignedTx::read(buf)?;
             bytes += tx.encode_size();
             if bytes > MAX_BLOCK_BYTES {
-                return Err(CodecError::Invalid("Block", "transactions exceed the block byte limit"));
+                return Err(CodecError::Invalid(
+                    "Block",
+                    "transactions exceed the block byte limit",
+                ));
             }
             txs.push(tx);
         }
@@ -163,12 +166,6 @@ impl BlockTrait for Block {
 impl BoundedBlock for Block {
     fn max_encode_size(_: &()) -> usize {
         // Header and prices, every transaction's length prefix at its widest, and the bytes.
-        2 * Digest::SIZE
-            + 16
-            + 5
-            + GENESIS_MARKETS_MAX * 10
-            + 5
-            + MAX_BLOCK_BYTES
-            + MAX_TX_BYTES
+        2 * Digest::SIZE + 16 + 5 + GENESIS_MARKETS_MAX * 10 + 5 + MAX_BLOCK_BYTES + MAX_TX_BYTES
     }
 }

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use commonware_codec::Encode;
 use commonware_consensus::marshal::Update;
-use commonware_cryptography::{sha256::Digest, Digestible, Digested};
+use commonware_cryptography::{sha256::Digest, Digested, Digestible};
 use commonware_storage::qmdb::floor::Proportional;
 use commonware_utils::{acknowledgement::Exact, Acknowledgement as _};
 use futures::channel::{mpsc, oneshot};
@@ -239,11 +239,7 @@ impl ExecutorMailbox {
     }
 
     /// An account with its proof against the last finalized root.
-    pub async fn account(
-        &self,
-        owner: novation_types::Address,
-        sub: u16,
-    ) -> Option<AccountProof> {
+    pub async fn account(&self, owner: novation_types::Address, sub: u16) -> Option<AccountProof> {
         self.ask(|reply| Message::Account { owner, sub, reply }).await.flatten()
     }
 
@@ -460,7 +456,10 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 .ok_or_else(|| StartError::Recovery(format!("finalized block {h} is missing")))?;
             let digest = block.digest();
             if block.parent != self.finalized_digest {
-                return Err(StartError::Recovery(format!("block {h} does not extend block {}", h - 1)));
+                return Err(StartError::Recovery(format!(
+                    "block {h} does not extend block {}",
+                    h - 1
+                )));
             }
             self.finalized
                 .execute(&block)

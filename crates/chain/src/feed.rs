@@ -21,7 +21,12 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// The next price of one market.
-pub fn next_price(cfg: FeedConfig, market: MarketId, height: u64, parent: PriceTicks) -> PriceTicks {
+pub fn next_price(
+    cfg: FeedConfig,
+    market: MarketId,
+    height: u64,
+    parent: PriceTicks,
+) -> PriceTicks {
     let draw = mix(cfg.seed ^ mix(u64::from(market.0) ^ mix(height)));
     // A move in [-step, +step] ppm, uniform.
     let span = 2 * u64::from(cfg.step_ppm) + 1;

@@ -15,7 +15,9 @@ use bytes::Bytes;
 use commonware_broadcast::buffered;
 use commonware_codec::Encode;
 use commonware_consensus::{
-    marshal::{self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline},
+    marshal::{
+        self, core::Actor as MarshalActor, resolver::p2p as marshal_resolver, standard::Inline,
+    },
     simplex::{self, elector::RoundRobin, scheme::ed25519},
     types::{Epoch, FixedEpocher, Height, ViewDelta},
 };
@@ -23,7 +25,7 @@ use commonware_cryptography::{
     certificate::{ConstantProvider, Verifier as _},
     ed25519::PublicKey,
     sha256::Digest,
-    Digestible, Digested, Sha256,
+    Digested, Digestible, Sha256,
 };
 use commonware_p2p::{Blocker, Provider, Receiver, Recipients, Sender};
 use commonware_parallel::Strategy;
@@ -174,7 +176,12 @@ fn admit_checks(bytes: &[u8], chain_id: tx::ChainId) -> Result<SignedTx, tx::TxE
 
 const PAGE_CACHE: (std::num::NonZeroU16, std::num::NonZeroUsize) = (NZU16!(4096), NZUsize!(256));
 
-fn archive_cfg<C>(prefix: &str, page_cache: &CacheRef, name: &str, codec_config: C) -> immutable::Config<C> {
+fn archive_cfg<C>(
+    prefix: &str,
+    page_cache: &CacheRef,
+    name: &str,
+    codec_config: C,
+) -> immutable::Config<C> {
     immutable::Config {
         metadata_partition: format!("{prefix}-{name}-metadata"),
         freezer_table_partition: format!("{prefix}-{name}-freezer-table"),
@@ -202,7 +209,11 @@ pub async fn open_archives<E>(
     prefix: &str,
 ) -> Result<
     (
-        immutable::Archive<E, Digest, commonware_consensus::simplex::types::Finalization<ed25519::Scheme, Digest>>,
+        immutable::Archive<
+            E,
+            Digest,
+            commonware_consensus::simplex::types::Finalization<ed25519::Scheme, Digest>,
+        >,
         immutable::Archive<E, Digest, Arc<Block>>,
     ),
     String,
@@ -257,9 +268,10 @@ where
     let chain_id = genesis.chain_id;
 
     // State first: the genesis block carries the genesis state's root.
-    let (db, genesis_block, committed) = executor::open_state(context.child("executor"), &prefix, &genesis)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (db, genesis_block, committed) =
+        executor::open_state(context.child("executor"), &prefix, &genesis)
+            .await
+            .map_err(|e| e.to_string())?;
     let genesis_digest = genesis_block.digest();
     let mempool = Arc::new(Mutex::new(
         Mempool::new(config.mempool).map_err(|e| format!("mempool config: {e}"))?,
@@ -275,7 +287,10 @@ where
     let marshal_cfg = marshal::Config {
         provider: ConstantProvider::<ed25519::Scheme, Epoch>::new(scheme.clone()),
         epocher: FixedEpocher::new(NZU64!(u64::MAX)),
-        start: marshal::Start::Genesis(Digested::precomputed(genesis_block.clone(), genesis_digest)),
+        start: marshal::Start::Genesis(Digested::precomputed(
+            genesis_block.clone(),
+            genesis_digest,
+        )),
         partition_prefix: format!("{prefix}-marshal"),
         mailbox_size,
         view_retention: ViewDelta::new(10),
@@ -317,8 +332,11 @@ where
     );
     broadcast_engine.start(channels.blocks);
     let (finalizations, blocks) = open_archives(&context, &prefix).await?;
-    let (actor, marshal_mailbox, _floor): (_, marshal::core::Mailbox<ed25519::Scheme, marshal::standard::Standard<Block>>, _) =
-        MarshalActor::init(context.child("marshal"), finalizations, blocks, marshal_cfg).await;
+    let (actor, marshal_mailbox, _floor): (
+        _,
+        marshal::core::Mailbox<ed25519::Scheme, marshal::standard::Standard<Block>>,
+        _,
+    ) = MarshalActor::init(context.child("marshal"), finalizations, blocks, marshal_cfg).await;
     actor.start(FinalizedReporter::new(executor_mailbox.clone()), buffer, resolver);
 
     // Rebuild the engine state from the finalized blocks the database already holds.
@@ -358,7 +376,11 @@ where
                 if ok.first() != Some(&true) {
                     continue;
                 }
-                let now = ctx.current().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+                let now = ctx
+                    .current()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
                 let mut pool = mempool.lock().unwrap_or_else(|e| e.into_inner());
                 if let Err(e) = pool.insert(tx, now) {
                     debug!(reason = %e, "gossiped transaction not admitted");
@@ -368,8 +390,14 @@ where
     }
 
     // The application and consensus.
-    let app = crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone());
-    let wrapper = Inline::new(context.child("inline"), app, marshal_mailbox.clone(), FixedEpocher::new(NZU64!(u64::MAX)));
+    let app =
+        crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone());
+    let wrapper = Inline::new(
+        context.child("inline"),
+        app,
+        marshal_mailbox.clone(),
+        FixedEpocher::new(NZU64!(u64::MAX)),
+    );
     let t = config.timing;
     let engine = simplex::Engine::new(
         context.child("simplex"),

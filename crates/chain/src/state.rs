@@ -167,7 +167,6 @@ impl ChainState {
             Err(e) => Err(TxOutcome::Refused { code: e.code(), reason: e.to_string() }),
         }
     }
-
 }
 
 /// Runs replay protection and agent checks for `tx` against `auth` and, if it passes, consumes

@@ -54,8 +54,7 @@ pub fn book_levels(
     depth: usize,
 ) -> Option<(Vec<Level>, Vec<Level>)> {
     let m = engine.market(market)?;
-    let side = |s| {
-        m.book.depth(s, depth).into_iter().map(|l| (l.price, l.qty.0)).collect::<Vec<Level>>()
-    };
+    let side =
+        |s| m.book.depth(s, depth).into_iter().map(|l| (l.price, l.qty.0)).collect::<Vec<Level>>();
     Some((side(novation_types::Side::Buy), side(novation_types::Side::Sell)))
 }
