@@ -812,6 +812,11 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             }
         }
         self.publish(b.txs.len());
+        if b.height % 50 == 0 {
+            info!(height = b.height, txs = b.txs.len(), root = %speculative.root, "finalized");
+        } else {
+            debug!(height = b.height, txs = b.txs.len(), "finalized");
+        }
         ack.acknowledge();
     }
 

@@ -10,7 +10,7 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::{ed25519, Signer as _};
@@ -169,7 +169,6 @@ impl GenesisFile {
 /// A loaded home folder.
 #[derive(Debug)]
 pub struct Home {
-    pub dir: PathBuf,
     pub node: NodeFile,
     pub genesis: Genesis,
     pub key: ed25519::PrivateKey,
@@ -197,7 +196,7 @@ impl Home {
             Some(f) => Some(read_key(&dir.join(f))?),
             None => None,
         };
-        Ok(Home { dir: dir.to_path_buf(), node, genesis, key, faucet_key })
+        Ok(Home { node, genesis, key, faucet_key })
     }
 
     /// Writes a home folder.

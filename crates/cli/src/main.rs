@@ -212,7 +212,7 @@ async fn serve_rpc(
     faucet: Option<ed25519::PrivateKey>,
     accepting: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    let metrics_ctx = ctx.clone();
+    let metrics_ctx = ctx.child("rpc");
     let state = Arc::new(rpc::RpcState {
         node,
         chain_id: genesis.chain_id,

@@ -9,6 +9,7 @@
 //! | GET | `/status` | height, finalized tip, digest, state root, mempool size, peers |
 //! | GET | `/account/{address}/{sub}` | the account's state, its committed value, proof check |
 //! | GET | `/book/{market}?depth=N` | L2 levels |
+//! | GET | `/block/{height}` | digest and state root of a recent finalized block |
 //! | POST | `/faucet` | `{"address", "sub", "usdc"}` → `{"hash"}` (when the node holds the faucet key) |
 //! | GET | `/health`, `/metrics` | liveness; Prometheus text |
 
@@ -66,6 +67,7 @@ pub fn router(state: Arc<RpcState>) -> Router {
         .route("/tx/{hash}", get(tx_status))
         .route("/account/{address}/{sub}", get(account))
         .route("/book/{market}", get(book))
+        .route("/block/{height}", get(block))
         .route("/faucet", post(faucet))
         .layer(DefaultBodyLimit::max(BODY_MAX))
         .with_state(state)
@@ -196,6 +198,23 @@ async fn account(State(s): State<Arc<RpcState>>, Path((address, sub)): Path<(Str
         "proof_verified": verified,
     }))
     .into_response()
+}
+
+async fn block(State(s): State<Arc<RpcState>>, Path(height): Path<u64>) -> Response {
+    let found = s
+        .node
+        .shared
+        .history
+        .lock()
+        .ok()
+        .and_then(|h| h.iter().find(|(k, _, _)| *k == height).map(|(_, d, r)| (*d, *r)));
+    match found {
+        Some((digest, root)) => {
+            Json(json!({ "height": height, "digest": digest.to_string(), "state_root": root.to_string() }))
+                .into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "block not finalized here, or too old for the recent history"),
+    }
 }
 
 #[derive(Debug, Deserialize)]
