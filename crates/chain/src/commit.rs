@@ -110,10 +110,11 @@ pub fn signer_key(signer: Address) -> Key {
     key(signer.0, 0, tag::SIGNER)
 }
 
+/// The database's configuration type (key codec config, value length bound).
+pub type DbConfig = current::VariableConfig<EightCap, ((), (RangeCfg<usize>, ())), Sequential>;
+
 /// The database configuration, every partition under `prefix`.
-pub fn config(
-    prefix: &str,
-) -> current::VariableConfig<EightCap, ((), (RangeCfg<usize>, ())), Sequential> {
+pub fn config(prefix: &str) -> DbConfig {
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(1024));
     current::VariableConfig {
         merkle_config: MerkleConfig {

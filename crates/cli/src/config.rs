@@ -86,7 +86,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses hex (an optional `0x` prefix allowed).
 pub fn unhex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim().trim_start_matches("0x");
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd-length hex: {s}"));
     }
     (0..s.len())
@@ -179,9 +179,11 @@ impl Home {
     /// Loads `dir`.
     pub fn load(dir: &Path) -> Result<Home, String> {
         let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| format!("{}: {e}", dir.join(name).display()))
         };
-        let node: NodeFile = toml::from_str(&read("config.toml")?).map_err(|e| format!("config.toml: {e}"))?;
+        let node: NodeFile =
+            toml::from_str(&read("config.toml")?).map_err(|e| format!("config.toml: {e}"))?;
         let genesis_file: GenesisFile =
             toml::from_str(&read("genesis.toml")?).map_err(|e| format!("genesis.toml: {e}"))?;
         let genesis = genesis_file.to_genesis()?;
@@ -210,8 +212,8 @@ impl Home {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let node_text = toml::to_string_pretty(node).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("config.toml"), node_text).map_err(|e| e.to_string())?;
-        let genesis_text =
-            toml::to_string_pretty(&GenesisFile::from_genesis(genesis)).map_err(|e| e.to_string())?;
+        let genesis_text = toml::to_string_pretty(&GenesisFile::from_genesis(genesis))
+            .map_err(|e| e.to_string())?;
         std::fs::write(dir.join("genesis.toml"), genesis_text).map_err(|e| e.to_string())?;
         write_key(&dir.join(&node.key_file), key)?;
         if let (Some(f), Some(k)) = (&node.faucet_key_file, faucet_key) {

@@ -16,7 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use commonware_cryptography::{ed25519, Signer as _};
-use commonware_runtime::{tokio as cw_tokio, Metrics as _, Runner as _, Spawner as _, Supervisor as _};
+use commonware_runtime::{
+    tokio as cw_tokio, Metrics as _, Runner as _, Spawner as _, Supervisor as _,
+};
 use novation_chain::genesis::Genesis;
 use novation_chain::node::NodeHandle;
 use novation_chain::simulation;
@@ -132,7 +134,13 @@ fn port(base: u16, i: usize) -> Result<u16, String> {
 }
 
 /// Writes `n` home folders under `out` (node-i) for one new chain.
-fn write_homes(n: usize, out: &Path, p2p_base: u16, rpc_base: u16, chain: &str) -> Result<Vec<PathBuf>, String> {
+fn write_homes(
+    n: usize,
+    out: &Path,
+    p2p_base: u16,
+    rpc_base: u16,
+    chain: &str,
+) -> Result<Vec<PathBuf>, String> {
     if n == 0 || n > 100 {
         return Err("--validators must be between 1 and 100".into());
     }
@@ -200,7 +208,12 @@ fn testnet(n: usize, out: &Path, base: u16, rpc_base: u16) -> Result<(), String>
 
 fn init_logs(ctx: &cw_tokio::Context, json: bool, level: &str) {
     let level = level.parse::<Level>().unwrap_or(Level::INFO);
-    cw_tokio::telemetry::init(ctx.child("telemetry"), cw_tokio::telemetry::Logs { level, json }, None, None);
+    cw_tokio::telemetry::init(
+        ctx.child("telemetry"),
+        cw_tokio::telemetry::Logs { level, json },
+        None,
+        None,
+    );
 }
 
 /// Serves the RPC of `node` on `addr` until the process stops.
@@ -233,7 +246,8 @@ async fn serve_rpc(
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("rpc {addr}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("rpc {addr}: {e}"))?;
     info!(%addr, "rpc listening");
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, rpc::router(state)).await {
@@ -248,7 +262,9 @@ async fn wait_for_signal(seconds: u64) {
     let term = async {
         #[cfg(unix)]
         {
-            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
                 s.recv().await;
                 return;
             }
@@ -347,7 +363,8 @@ fn start(home: &Path) -> Result<(), String> {
             peers: peers_of(&h.node)?,
         };
         let node = run::start_validator(ctx.child("validator"), genesis.clone(), launch, 2).await?;
-        serve_rpc(&ctx, h.node.rpc_listen, node, &genesis, h.faucet_key.clone(), accepting.clone()).await?;
+        serve_rpc(&ctx, h.node.rpc_listen, node, &genesis, h.faucet_key.clone(), accepting.clone())
+            .await?;
         wait_for_signal(0).await;
         shutdown(ctx, &accepting).await;
         Ok::<(), String>(())
@@ -355,8 +372,15 @@ fn start(home: &Path) -> Result<(), String> {
 }
 
 fn status(rpc: &str) -> Result<(), String> {
-    let url = if rpc.starts_with("http") { format!("{rpc}/status") } else { format!("http://{rpc}/status") };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let url = if rpc.starts_with("http") {
+        format!("{rpc}/status")
+    } else {
+        format!("http://{rpc}/status")
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let v: serde_json::Value = rt.block_on(async {
         let resp = reqwest::get(&url).await.map_err(|e| format!("{url}: {e}"))?;
         resp.json::<serde_json::Value>().await.map_err(|e| format!("{url}: {e}"))
@@ -377,11 +401,12 @@ fn verify(home: &Path, validator: usize) -> Result<(), String> {
         (home.join(format!("node-{validator}")), format!("v{validator}"))
     };
     let h = Home::load(&dir)?;
-    let storage = if home.join("config.toml").exists() { home.join("data") } else { home.join("data") };
+    let storage = home.join("data");
     let cfg = cw_tokio::Config::new().with_storage_directory(&storage);
     let started = std::time::Instant::now();
-    let report = cw_tokio::Runner::new(cfg)
-        .start(|ctx| async move { novation_chain::replay::replay(ctx, &prefix, &h.genesis).await })?;
+    let report = cw_tokio::Runner::new(cfg).start(|ctx| async move {
+        novation_chain::replay::replay(ctx, &prefix, &h.genesis).await
+    })?;
     println!(
         "verified {} blocks ({} txs) from genesis in {:.2}s: every state root matches; committed height {}; last root {}",
         report.blocks,

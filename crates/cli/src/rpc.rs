@@ -131,7 +131,9 @@ async fn submit(State(s): State<Arc<RpcState>>, body: String) -> Response {
 
 fn outcome_json(o: &TxOutcome) -> Value {
     match o {
-        TxOutcome::Refused { code, reason } => json!({ "refused": { "code": code, "reason": reason } }),
+        TxOutcome::Refused { code, reason } => {
+            json!({ "refused": { "code": code, "reason": reason } })
+        }
         TxOutcome::Executed { actions } => json!({
             "actions": actions.iter().map(|a| match a {
                 ActionOutcome::Done => json!("done"),
@@ -160,7 +162,10 @@ async fn tx_status(State(s): State<Arc<RpcState>>, Path(hash): Path<String>) -> 
     Json(v).into_response()
 }
 
-async fn account(State(s): State<Arc<RpcState>>, Path((address, sub)): Path<(String, u16)>) -> Response {
+async fn account(
+    State(s): State<Arc<RpcState>>,
+    Path((address, sub)): Path<(String, u16)>,
+) -> Response {
     let owner = match parse_address(&address) {
         Ok(a) => a,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
@@ -235,7 +240,8 @@ async fn book(
         v.into_iter().map(|(p, q)| json!([p.0, q])).collect::<Vec<_>>()
     };
     let height = s.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
-    Json(json!({ "market": market, "height": height, "bids": side(bids), "asks": side(asks) })).into_response()
+    Json(json!({ "market": market, "height": height, "bids": side(bids), "asks": side(asks) }))
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,9 +257,14 @@ struct FaucetRequest {
 pub const FAUCET_MAX_USDC: u64 = 1_000_000;
 
 async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) -> Response {
-    let Some(key) = &s.faucet else { return error(StatusCode::NOT_FOUND, "this node has no faucet") };
+    let Some(key) = &s.faucet else {
+        return error(StatusCode::NOT_FOUND, "this node has no faucet");
+    };
     if req.usdc == 0 || req.usdc > FAUCET_MAX_USDC {
-        return error(StatusCode::BAD_REQUEST, format!("usdc must be between 1 and {FAUCET_MAX_USDC}"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("usdc must be between 1 and {FAUCET_MAX_USDC}"),
+        );
     }
     let to = match parse_address(&req.address) {
         Ok(a) => a,
@@ -264,7 +275,9 @@ async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) 
     // free values.
     let previous = s
         .faucet_nonce
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| Some(last.max(now.saturating_sub(1)) + 1))
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(last.max(now.saturating_sub(1)) + 1)
+        })
         .unwrap_or(now);
     let nonce = previous.max(now.saturating_sub(1)) + 1;
     let body = TxBody {

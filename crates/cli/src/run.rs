@@ -84,8 +84,8 @@ pub async fn start_validator(
         .map_err(|_| "duplicate validator".to_string())?;
     let signer = scheme::Scheme::signer(node::CONSENSUS_NAMESPACE, participants, launch.key)
         .ok_or_else(|| "this key is not a genesis validator".to_string())?;
-    let strategy = Rayon::new(NZUsize!(parallelism.max(1)))
-        .map_err(|e| format!("thread pool: {e}"))?;
+    let strategy =
+        Rayon::new(NZUsize!(parallelism.max(1))).map_err(|e| format!("thread pool: {e}"))?;
     let config = NodeConfig {
         prefix: launch.prefix,
         genesis,

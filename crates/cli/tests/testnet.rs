@@ -4,13 +4,17 @@
 //! root as the others at the same height. Then every node stops on SIGTERM with exit code 0, and
 //! `novation verify` re-executes the killed node's stored chain from genesis.
 
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use commonware_codec::DecodeExt;
 use commonware_cryptography::{ed25519, Signer as _};
-use novation_chain::tx::{address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody};
+use novation_chain::tx::{
+    address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody,
+};
 use novation_engine::{MarketId, OrderRequest};
 use novation_types::{Quote, Side};
 use serde_json::Value;
@@ -82,7 +86,13 @@ fn get(rt: &tokio::runtime::Runtime, port: u16, path: &str) -> Option<Value> {
     })
 }
 
-fn post(rt: &tokio::runtime::Runtime, port: u16, path: &str, body: String, json: bool) -> Option<Value> {
+fn post(
+    rt: &tokio::runtime::Runtime,
+    port: u16,
+    path: &str,
+    body: String,
+    json: bool,
+) -> Option<Value> {
     rt.block_on(async {
         let client = reqwest::Client::new();
         let mut req = client.post(format!("http://127.0.0.1:{port}{path}")).body(body);
@@ -145,13 +155,24 @@ fn four_processes_survive_a_sigkill() {
     let trader = ed25519::PrivateKey::decode(vec![7u8; 32]).expect("key");
     let faucet = read_key(&nodes[0].home.join("faucet.key"));
     let me = address_of(&TxPublicKey::Ed25519(trader.public_key()));
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as u64;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as u64
+    };
     let submit = |key: &ed25519::PrivateKey, nonce: u64, actions: Vec<TxAction>, port: u16| {
         let tx = SignedTx::sign(key, TxBody { chain_id: chain, nonce, master: None, actions });
-        let v = post(&rt, port, "/tx", hex(&novation_chain::node::encode_tx(&tx)), false).expect("rpc answers");
+        let v = post(&rt, port, "/tx", hex(&novation_chain::node::encode_tx(&tx)), false)
+            .expect("rpc answers");
         assert!(v.get("hash").is_some(), "tx admitted: {v}");
     };
-    submit(&faucet, now(), vec![TxAction::Faucet { to: me, sub: 0, amount: Quote(1_000_000_000_000) }], nodes[0].rpc);
+    submit(
+        &faucet,
+        now(),
+        vec![TxAction::Faucet { to: me, sub: 0, amount: Quote(1_000_000_000_000) }],
+        nodes[0].rpc,
+    );
     let h0 = height(&rt, nodes[0].rpc);
     wait_until("the credit", Duration::from_secs(60), || height(&rt, nodes[0].rpc) >= h0 + 3);
     for i in 0..10u64 {
@@ -164,7 +185,9 @@ fn four_processes_survive_a_sigkill() {
     // Kill node 3 hard; the other three keep finalizing.
     let before = height(&rt, nodes[0].rpc);
     nodes[3].kill9();
-    wait_until("progress without node 3", Duration::from_secs(120), || height(&rt, nodes[0].rpc) >= before + 10);
+    wait_until("progress without node 3", Duration::from_secs(120), || {
+        height(&rt, nodes[0].rpc) >= before + 10
+    });
     let account = get(&rt, nodes[0].rpc, &format!("/account/{}/0", hex(&me.0))).expect("account");
     assert_eq!(account["orders"].as_array().map(Vec::len), Some(10), "orders rest: {account}");
     assert_eq!(account["proof_verified"], Value::Bool(true));
@@ -172,11 +195,18 @@ fn four_processes_survive_a_sigkill() {
     // Restart it: it catches up and agrees.
     nodes[3].start();
     let target = height(&rt, nodes[0].rpc) + 5;
-    wait_until("node 3 catching up", Duration::from_secs(180), || height(&rt, nodes[3].rpc) >= target);
+    wait_until("node 3 catching up", Duration::from_secs(180), || {
+        height(&rt, nodes[3].rpc) >= target
+    });
     let block = |port: u16| get(&rt, port, &format!("/block/{target}"));
     let reference = block(nodes[0].rpc).expect("node 0 has the block");
     for n in &nodes {
-        assert_eq!(block(n.rpc), Some(reference.clone()), "node on port {} agrees at {target}", n.rpc);
+        assert_eq!(
+            block(n.rpc),
+            Some(reference.clone()),
+            "node on port {} agrees at {target}",
+            n.rpc
+        );
     }
 
     // Graceful stop: exit code 0.
@@ -184,7 +214,8 @@ fn four_processes_survive_a_sigkill() {
         assert_eq!(n.terminate(), Some(0), "clean exit on SIGTERM");
     }
     // The killed node's stored chain re-executes from genesis to the same roots.
-    let out = Command::new(BIN).args(["verify", "--home"]).arg(&nodes[3].home).output().expect("verify");
+    let out =
+        Command::new(BIN).args(["verify", "--home"]).arg(&nodes[3].home).output().expect("verify");
     assert!(out.status.success(), "verify: {}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
