@@ -35,12 +35,17 @@ struct Node {
 
 impl Node {
     fn start(&mut self) {
-        let log = std::fs::File::create(self.home.join("node.log")).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.home.join("node.log"))
+            .expect("log file");
+        let err = log.try_clone().expect("log file");
         let child = Command::new(BIN)
             .args(["start", "--home"])
             .arg(&self.home)
-            .stdout(Stdio::null())
-            .stderr(log)
+            .stdout(log)
+            .stderr(err)
             .spawn()
             .expect("spawn novation start");
         self.child = Some(child);
