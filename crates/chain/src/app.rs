@@ -72,6 +72,7 @@ pub struct App<S: Strategy> {
     mempool: Arc<Mutex<Mempool<SignedTx>>>,
     chain_id: ChainId,
     strategy: S,
+    min_interval_ms: u64,
 }
 
 impl<S: Strategy> std::fmt::Debug for App<S> {
@@ -88,7 +89,13 @@ impl<S: Strategy> App<S> {
         chain_id: ChainId,
         strategy: S,
     ) -> Self {
-        App { executor, mempool, chain_id, strategy }
+        App { executor, mempool, chain_id, strategy, min_interval_ms: 0 }
+    }
+
+    /// Sets the least time between a block and its parent (the proposer waits for it).
+    pub fn with_min_interval(mut self, interval: Duration) -> Self {
+        self.min_interval_ms = interval.as_millis() as u64;
+        self
     }
 
     /// Makes sure the executor holds the state after `first` (walking `ancestry` back to a
@@ -173,6 +180,13 @@ where
         let parent = ancestry.next().await?;
         if !self.ensure_known(parent.clone(), &mut ancestry).await {
             return None;
+        }
+        // Pace the chain: wait until the block interval since the parent has passed, so that
+        // transactions arriving meanwhile join this block.
+        let due = parent.inner().time_ms + self.min_interval_ms;
+        let now = now_ms(&runtime);
+        if now < due {
+            runtime.sleep(Duration::from_millis(due - now)).await;
         }
         let candidates = {
             let pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());

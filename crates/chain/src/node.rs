@@ -94,6 +94,9 @@ pub struct Timing {
     pub timeout_retry: Duration,
     /// Skip timeout (must exceed the two above).
     pub skip_timeout: Duration,
+    /// Least time between a block and its parent: a proposer waits until then (the chain's
+    /// block interval when the network is faster than this).
+    pub min_block_interval: Duration,
 }
 
 impl Default for Timing {
@@ -103,6 +106,7 @@ impl Default for Timing {
             certification_timeout: Duration::from_secs(2),
             timeout_retry: Duration::from_secs(5),
             skip_timeout: Duration::from_secs(10),
+            min_block_interval: Duration::from_millis(200),
         }
     }
 }

@@ -33,6 +33,7 @@ fn timing() -> Timing {
         certification_timeout: Duration::from_millis(1_000),
         timeout_retry: Duration::from_secs(2),
         skip_timeout: Duration::from_secs(5),
+        min_block_interval: Duration::from_millis(200),
     }
 }
 
