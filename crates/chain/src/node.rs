@@ -56,6 +56,18 @@ pub mod channel {
     pub const TXS: u64 = 5;
 }
 
+/// Per-peer rate limit of a channel (messages per second). The p2p layer sizes each channel's
+/// queue from its quota (one burst per peer), so these also bound memory: consensus channels
+/// carry a few messages per view, transaction gossip carries every transaction.
+pub fn quota(channel: u64) -> commonware_runtime::Quota {
+    use commonware_utils::NZU32;
+    if channel == self::channel::TXS {
+        commonware_runtime::Quota::per_second(NZU32!(50_000))
+    } else {
+        commonware_runtime::Quota::per_second(NZU32!(5_000))
+    }
+}
+
 /// The consensus namespace (domain separation of consensus signatures).
 pub const CONSENSUS_NAMESPACE: &[u8] = b"novation-consensus";
 

@@ -42,7 +42,11 @@ pub fn genesis(validators: &[PublicKey], time_ms: u64) -> Genesis {
 }
 
 /// Per-channel rate limit in simulation (generous: the tests are about faults, not quotas).
-pub const QUOTA: Quota = Quota::per_second(NZU32!(1_000_000));
+///
+/// Not larger: a receiver reports a capacity of one burst per peer it may track, and commonware
+/// sizes some mailboxes (simplex and marshal resolvers) to that capacity up front, so memory
+/// grows with validators x burst (1,000,000 per second took about 0.9 GB per validator of 4).
+pub const QUOTA: Quota = Quota::per_second(NZU32!(10_000));
 
 /// Starts the simulated network with every pair of validators linked by `link`.
 pub async fn start_network(
@@ -95,7 +99,7 @@ pub async fn start_validator(
         channel::BLOCKS,
         channel::TXS,
     ] {
-        regs.push(control.register(ch, QUOTA).await.map_err(|e| format!("{e:?}"))?);
+        regs.push(control.register(ch, node::quota(ch)).await.map_err(|e| format!("{e:?}"))?);
     }
     let mut it = regs.into_iter();
     let mut next = || it.next().ok_or_else(|| "channel".to_string());

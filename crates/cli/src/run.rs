@@ -9,18 +9,16 @@ use commonware_consensus::simplex::scheme::ed25519 as scheme;
 use commonware_cryptography::{ed25519, ChaCha20Poly1305, Signer as _};
 use commonware_p2p::{authenticated::lookup, Address as P2pAddress, AddressableManager as _};
 use commonware_parallel::Rayon;
-use commonware_runtime::{tokio, Quota, Supervisor as _};
+use commonware_runtime::{tokio, Supervisor as _};
 use commonware_stream::{
     cups::{self, Cups},
     sake::{self, Sake},
 };
-use commonware_utils::{ordered::Map, ordered::Set, NZUsize, NZU32};
+use commonware_utils::{ordered::Map, ordered::Set, NZUsize};
 use novation_chain::genesis::Genesis;
 use novation_chain::mempool::MempoolConfig;
 use novation_chain::node::{self, channel, Channels, NodeConfig, NodeHandle, Timing};
 
-/// Per-channel, per-peer rate limit.
-const QUOTA: Quota = Quota::per_second(NZU32!(100_000));
 
 /// One validator to start in this process.
 #[derive(Debug)]
@@ -70,7 +68,7 @@ pub async fn start_validator(
         .try_into()
         .map_err(|_| "duplicate peer key".to_string())?;
     let _ = oracle.track(0, peers);
-    let mut reg = |ch| network.register(ch, QUOTA);
+    let mut reg = |ch| network.register(ch, node::quota(ch));
     let channels = Channels {
         vote: reg(channel::VOTE),
         cert: reg(channel::CERT),
