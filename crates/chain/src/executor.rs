@@ -112,6 +112,23 @@ pub struct Shared {
     pub results: Mutex<Results>,
     /// The last [`HISTORY_MAX`] finalized blocks: (height, digest, state root).
     pub history: Mutex<VecDeque<(u64, Digest, Digest)>>,
+    /// Where the executor's time goes (wall clock; measurement only, never state).
+    pub timings: Mutex<Timings>,
+}
+
+/// Cumulative executor timings, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Blocks executed (proposed or verified).
+    pub blocks: u64,
+    /// Transactions in them.
+    pub txs: u64,
+    /// Copying the parent state and executing (auth + engine).
+    pub execute_ns: u64,
+    /// Collecting the writes and merkleizing them (the state commitment).
+    pub commit_ns: u64,
+    /// Applying and durably committing finalized batches.
+    pub finalize_ns: u64,
 }
 
 /// Finalized blocks remembered in [`Shared::history`].
@@ -609,6 +626,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             txs,
             state_root: Digest::from([0u8; 32]),
         };
+        let started = std::time::Instant::now();
         let (mut state, batch_parent) = {
             let (s, b) = self.parent_state(&parent_digest)?;
             (s.clone(), b.cloned())
@@ -620,6 +638,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return None;
             }
         };
+        let executed_at = std::time::Instant::now();
         let writes = values::collect_writes(&mut state);
         let db = self.db.as_ref()?;
         let batch = match stage(db, batch_parent.as_ref(), &writes, height).await {
@@ -629,6 +648,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return None;
             }
         };
+        self.time(started, executed_at, block.txs.len());
         block.state_root = batch.root();
         let digest = block.digest();
         let hashes = block.txs.iter().map(crate::app::tx_hash).collect();
@@ -665,6 +685,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         if b.prices != feed::next_prices(self.genesis.feed, b.height, &parent_state.prices) {
             return Verdict::Invalid;
         }
+        let started = std::time::Instant::now();
         let mut state = parent_state.clone();
         let batch_parent = batch_parent.cloned();
         let executed = match state.execute(b) {
@@ -674,6 +695,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return Verdict::Invalid;
             }
         };
+        let executed_at = std::time::Instant::now();
         let writes = values::collect_writes(&mut state);
         let Some(db) = self.db.as_ref() else { return Verdict::MissingParent };
         let batch = match stage(db, batch_parent.as_ref(), &writes, b.height).await {
@@ -683,6 +705,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return Verdict::MissingParent;
             }
         };
+        self.time(started, executed_at, b.txs.len());
         if batch.root() != b.state_root {
             warn!(height = b.height, "state root mismatch: block is invalid");
             return Verdict::Invalid;
@@ -701,6 +724,15 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             },
         );
         Verdict::Valid
+    }
+
+    fn time(&self, started: std::time::Instant, executed_at: std::time::Instant, txs: usize) {
+        if let Ok(mut t) = self.shared.timings.lock() {
+            t.blocks += 1;
+            t.txs += txs as u64;
+            t.execute_ns += executed_at.duration_since(started).as_nanos() as u64;
+            t.commit_ns += executed_at.elapsed().as_nanos() as u64;
+        }
     }
 
     fn insert_pending(&mut self, digest: Digest, s: Speculative) {
@@ -757,6 +789,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 }
             }
         };
+        let finalize_started = std::time::Instant::now();
         let Some(db) = self.db.take() else {
             self.failed = true;
             return;
@@ -779,6 +812,9 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         };
         debug_assert_eq!(db.root(), speculative.root);
         self.db = Some(db);
+        if let Ok(mut t) = self.shared.timings.lock() {
+            t.finalize_ns += finalize_started.elapsed().as_nanos() as u64;
+        }
         self.finalized = speculative.state;
         self.finalized_digest = digest;
         self.finalized_root = speculative.root;

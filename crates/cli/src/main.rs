@@ -3,6 +3,7 @@
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+mod bench;
 mod config;
 mod rpc;
 mod run;
@@ -88,6 +89,25 @@ enum Command {
         #[arg(long)]
         rpc: String,
     },
+    /// Drive signed orders into an in-process devnet and print finalized orders/s, latency and
+    /// the ed25519 batch-verification rate.
+    Bench {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Seconds of offered load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Offered orders per second.
+        #[arg(long, default_value_t = 20_000)]
+        rate: u64,
+        /// Trading accounts.
+        #[arg(long, default_value_t = 500)]
+        traders: usize,
+        /// First p2p port.
+        #[arg(long, default_value_t = 9300)]
+        p2p_port: u16,
+    },
     /// Re-execute a stopped node's stored chain from genesis and check every state root.
     Verify {
         /// A node's home folder (or a devnet home, with --validator).
@@ -111,6 +131,9 @@ fn main() -> ExitCode {
         Command::Start { home } => start(&home),
         Command::Status { rpc } => status(&rpc),
         Command::Verify { home, validator } => verify(&home, validator),
+        Command::Bench { validators, seconds, rate, traders, p2p_port } => {
+            bench::run(bench::BenchConfig { validators, seconds, rate, traders, p2p_port })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,7 +19,6 @@ use novation_chain::genesis::Genesis;
 use novation_chain::mempool::MempoolConfig;
 use novation_chain::node::{self, channel, Channels, NodeConfig, NodeHandle, Timing};
 
-
 /// One validator to start in this process.
 #[derive(Debug)]
 pub struct Launch {

@@ -1,0 +1,237 @@
+//! `novation bench`: drive signed orders into an in-process devnet (N validators, real
+//! consensus over loopback TCP) and print finalized orders/s, submit-to-finalized latency, the
+//! machine's ed25519 batch-verification rate and where the executor's time goes.
+//!
+//! Orders are signed before the clock starts (traders alternate buy and sell limit orders that
+//! cross a few ticks around the index, so they trade with each other and the book stays small), submitted round robin to the validators' admission
+//! path (decode, stateless checks, signature, mempool, gossip: what the RPC does after reading the
+//! body) at a target rate, and timed from submission until validator 0 reports them in a
+//! finalized block.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use commonware_cryptography::{ed25519, Signer as _};
+use commonware_parallel::Sequential;
+use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
+use novation_chain::executor::TxStatus;
+use novation_chain::node::{encode_tx, NodeHandle};
+use novation_chain::simulation;
+use novation_chain::state::TxOutcome;
+use novation_chain::tx::{
+    self, address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody,
+};
+use novation_engine::{MarketId, OrderRequest};
+use novation_types::{Quote, Side};
+
+/// Benchmark settings.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchConfig {
+    pub validators: usize,
+    pub seconds: u64,
+    pub rate: u64,
+    pub traders: usize,
+    pub p2p_port: u16,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Signatures verified per second on one core, in batches of `batch`.
+pub fn batch_verify_rate(batch: usize) -> f64 {
+    let key = simulation::key("bench-verify", 0);
+    let txs: Vec<SignedTx> = (0..batch as u64)
+        .map(|i| {
+            let order = OrderRequest::limit(0, MarketId(0), Side::Buy, 1_000_000, 1 + i % 5);
+            SignedTx::sign(
+                &key,
+                TxBody {
+                    chain_id: ChainId(1),
+                    nonce: i + 1,
+                    master: None,
+                    actions: vec![TxAction::Place(order)],
+                },
+            )
+        })
+        .collect();
+    let rounds = 20;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let ok = tx::verify_batch(&txs, &Sequential);
+        assert!(ok.iter().all(|v| *v));
+    }
+    (batch * rounds) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(cfg: BenchConfig) -> Result<(), String> {
+    let b = batch_verify_rate(1024);
+    println!("ed25519 batch verify (1 core, batches of 1024): B = {:.0} signatures/s", b);
+    let bound = 2.0 * b / cfg.validators as f64;
+    println!(
+        "bound for {} validators in one process on 2 cores: 2 x B / {} = {:.0} tx/s",
+        cfg.validators, cfg.validators, bound
+    );
+
+    let home = std::env::temp_dir().join(format!("novation-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let keys: Vec<ed25519::PrivateKey> =
+        (0..cfg.validators).map(|i| simulation::key("bench-validator", i as u64)).collect();
+    let faucet = simulation::key("faucet", 0);
+    let genesis = Arc::new(novation_chain::genesis::Genesis::devnet(
+        ChainId(1),
+        now_ms(),
+        keys.iter().map(|k| k.public_key()).collect(),
+        address_of(&TxPublicKey::Ed25519(faucet.public_key())),
+    ));
+    let peers: Vec<(ed25519::PublicKey, std::net::SocketAddr)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (k.public_key(), std::net::SocketAddr::from(([127, 0, 0, 1], cfg.p2p_port + i as u16)))
+        })
+        .collect();
+
+    // Sign every order up front.
+    let traders: Vec<ed25519::PrivateKey> =
+        (0..cfg.traders).map(|i| simulation::key("bench-trader", i as u64)).collect();
+    let total = (cfg.rate * cfg.seconds) as usize;
+    let base_nonce = now_ms();
+    let signed: Vec<Vec<u8>> = (0..total)
+        .map(|i| {
+            let t = i % traders.len();
+            let round = (i / traders.len()) as u64;
+            let side = if (t + round as usize) % 2 == 0 { Side::Buy } else { Side::Sell };
+            let price = match side {
+                Side::Buy => 1_000_000 + (i as u64 % 5),
+                Side::Sell => 1_000_000 - (i as u64 % 5),
+            };
+            let order = OrderRequest::limit(0, MarketId(0), side, price, 1);
+            let body = TxBody {
+                chain_id: ChainId(1),
+                nonce: base_nonce + round + 1,
+                master: None,
+                actions: vec![TxAction::Place(order)],
+            };
+            encode_tx(&SignedTx::sign(&traders[t], body))
+        })
+        .collect();
+    println!("signed {} orders from {} traders", signed.len(), traders.len());
+
+    let runtime_cfg =
+        cw_tokio::Config::new().with_storage_directory(&home).with_catch_panics(false);
+    let result = cw_tokio::Runner::new(runtime_cfg).start(|ctx| async move {
+        let mut nodes: Vec<NodeHandle> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let launch = crate::run::Launch { prefix: format!("v{i}"), key: key.clone(), listen: peers[i].1, peers: peers.clone() };
+            nodes.push(crate::run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2).await?);
+        }
+        // Wait for the chain to start, then fund the traders.
+        let started = Instant::now();
+        while nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0) < 2 {
+            if started.elapsed() > Duration::from_secs(120) {
+                return Err("the chain did not start".to_string());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (c, chunk) in traders.chunks(tx::MAX_ACTIONS_PER_TX).enumerate() {
+            let actions = chunk
+                .iter()
+                .map(|t| TxAction::Faucet { to: address_of(&TxPublicKey::Ed25519(t.public_key())), sub: 0, amount: Quote(10_000_000 * 1_000_000) })
+                .collect();
+            let body = TxBody { chain_id: ChainId(1), nonce: now_ms() + c as u64, master: None, actions };
+            nodes[0].submit(&encode_tx(&SignedTx::sign(&faucet, body)), now_ms()).map_err(|e| e.to_string())?;
+        }
+        let funded_at = nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0) + 3;
+        while nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0) < funded_at {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let timings_before = nodes[0].shared.timings.lock().map(|t| *t).unwrap_or_default();
+
+        // Submit at the target rate, in 10 ms slices.
+        let mut submitted: Vec<([u8; 32], Instant)> = Vec::with_capacity(signed.len());
+        let mut refused = 0usize;
+        let begin = Instant::now();
+        let per_slice = (cfg.rate / 100).max(1) as usize;
+        for (slice, chunk) in signed.chunks(per_slice).enumerate() {
+            let due = begin + Duration::from_millis(10 * slice as u64);
+            let now = Instant::now();
+            if due > now {
+                tokio::time::sleep(due - now).await;
+            }
+            for (j, bytes) in chunk.iter().enumerate() {
+                let node = &nodes[(slice + j) % nodes.len()];
+                match node.submit(bytes, now_ms()) {
+                    Ok(h) => submitted.push((h, Instant::now())),
+                    Err(_) => refused += 1,
+                }
+            }
+        }
+        let submit_secs = begin.elapsed().as_secs_f64();
+        // Collect finalizations (poll validator 0's results).
+        let mut latencies = Vec::with_capacity(submitted.len());
+        let mut pending: Vec<([u8; 32], Instant)> = submitted.clone();
+        let mut last_final = begin;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut filled = 0usize;
+        while !pending.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let results = nodes[0].shared.results.lock().map_err(|_| "poisoned".to_string())?;
+            pending.retain(|(h, at)| match results.get(h) {
+                Some(TxStatus::Finalized { outcome, .. }) => {
+                    latencies.push(at.elapsed().as_secs_f64() * 1e3);
+                    last_final = Instant::now();
+                    if matches!(outcome, TxOutcome::Executed { .. }) {
+                        filled += 1;
+                    }
+                    false
+                }
+                Some(TxStatus::Dropped { .. }) => false,
+                _ => true,
+            });
+        }
+        let timings = nodes[0].shared.timings.lock().map(|t| *t).unwrap_or_default();
+        let height = nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0);
+        let span = last_final.duration_since(begin).as_secs_f64();
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let finalized = latencies.len();
+        println!("submitted {} orders in {:.1}s ({:.0}/s offered), {} refused at admission", submitted.len(), submit_secs, submitted.len() as f64 / submit_secs, refused);
+        println!("finalized {} orders ({} executed, {} not finalized within 30 s) by height {}", finalized, filled, pending.len(), height);
+        println!("finalized_orders_per_s={:.0}", finalized as f64 / span.max(1e-9));
+        println!(
+            "submit_to_finalized_ms p50={:.0} p99={:.0} max={:.0}",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            latencies.last().copied().unwrap_or(f64::NAN)
+        );
+        let blocks = timings.blocks - timings_before.blocks;
+        let exec = (timings.execute_ns - timings_before.execute_ns) as f64;
+        let commit = (timings.commit_ns - timings_before.commit_ns) as f64;
+        let fin = (timings.finalize_ns - timings_before.finalize_ns) as f64;
+        let total_ns = exec + commit + fin;
+        println!(
+            "validator 0 executor: {} blocks, {} txs; execute {:.1} ms, commitment (writes + merkleize) {:.1} ms, finalize (apply + fsync) {:.1} ms per block",
+            blocks,
+            timings.txs - timings_before.txs,
+            exec / blocks.max(1) as f64 / 1e6,
+            commit / blocks.max(1) as f64 / 1e6,
+            fin / blocks.max(1) as f64 / 1e6
+        );
+        println!("state_commitment_share={:.2}", (commit + fin) / total_ns.max(1.0));
+        Ok::<(), String>(())
+    });
+    let _ = std::fs::remove_dir_all(&home);
+    result
+}
