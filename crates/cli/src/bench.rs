@@ -113,7 +113,7 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         .map(|i| {
             let t = i % traders.len();
             let round = (i / traders.len()) as u64;
-            let side = if (t + round as usize) % 2 == 0 { Side::Buy } else { Side::Sell };
+            let side = if (t + round as usize).is_multiple_of(2) { Side::Buy } else { Side::Sell };
             let price = match side {
                 Side::Buy => 1_000_000 + (i as u64 % 5),
                 Side::Sell => 1_000_000 - (i as u64 % 5),
