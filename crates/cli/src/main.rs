@@ -247,6 +247,7 @@ async fn serve_rpc(
     genesis: &Genesis,
     faucet: Option<ed25519::PrivateKey>,
     accepting: Arc<AtomicBool>,
+    metrics_label: Option<String>,
 ) -> Result<(), String> {
     let metrics_ctx = ctx.child("rpc");
     let state = Arc::new(rpc::RpcState {
@@ -256,6 +257,7 @@ async fn serve_rpc(
         accepting: AtomicBool::new(true),
         metrics: Box::new(move || metrics_ctx.encode()),
         validators: genesis.validators.len(),
+        metrics_label,
         faucet_nonce: AtomicU64::new(0),
         now_ms: Box::new(now_ms),
     });
@@ -355,7 +357,16 @@ fn devnet(
             };
             let node = run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2)
                 .await?;
-            serve_rpc(&ctx, h.node.rpc_listen, node.clone(), &genesis, h.faucet_key.clone(), accepting.clone()).await?;
+            serve_rpc(
+                &ctx,
+                h.node.rpc_listen,
+                node.clone(),
+                &genesis,
+                h.faucet_key.clone(),
+                accepting.clone(),
+                Some(format!("index=\"{i}\"")),
+            )
+            .await?;
             handles.push(node);
         }
         println!(
@@ -386,8 +397,16 @@ fn start(home: &Path) -> Result<(), String> {
             peers: peers_of(&h.node)?,
         };
         let node = run::start_validator(ctx.child("validator"), genesis.clone(), launch, 2).await?;
-        serve_rpc(&ctx, h.node.rpc_listen, node, &genesis, h.faucet_key.clone(), accepting.clone())
-            .await?;
+        serve_rpc(
+            &ctx,
+            h.node.rpc_listen,
+            node,
+            &genesis,
+            h.faucet_key.clone(),
+            accepting.clone(),
+            None,
+        )
+        .await?;
         wait_for_signal(0).await;
         shutdown(ctx, &accepting).await;
         Ok::<(), String>(())

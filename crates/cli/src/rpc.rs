@@ -51,6 +51,8 @@ pub struct RpcState {
     pub metrics: Box<dyn Fn() -> String + Send + Sync>,
     /// Validators configured (peers = validators - 1 when all are connected).
     pub validators: usize,
+    /// The metric label that tells this node's metrics apart (devnets), e.g. `index="2"`.
+    pub metrics_label: Option<String>,
     /// Last faucet nonce used (faucet transactions from several requests in one millisecond).
     pub faucet_nonce: AtomicU64,
     /// Clock (ms since the epoch) for mempool admission and nonces.
@@ -86,19 +88,20 @@ async fn metrics(State(s): State<Arc<RpcState>>) -> Response {
     ([("content-type", "text/plain; version=0.0.4")], (s.metrics)()).into_response()
 }
 
-/// The number of connected p2p peers, read from the network's metrics.
-fn peers_from_metrics(text: &str) -> Option<u64> {
+/// The number of connected p2p peers, read from the network tracker's per-peer `connected`
+/// gauge (one line per connected peer), restricted to lines carrying `label` (a devnet runs
+/// several validators in one registry, told apart by their `index` label).
+fn peers_from_metrics(text: &str, label: Option<&str>) -> usize {
     text.lines()
-        .filter(|l| !l.starts_with('#') && l.contains("network") && l.contains("connections"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .max()
+        .filter(|l| !l.starts_with('#') && l.contains("tracker_connected{"))
+        .filter(|l| label.is_none_or(|f| l.contains(f)))
+        .count()
 }
 
 async fn status(State(s): State<Arc<RpcState>>) -> Response {
     let st = s.node.shared.status.lock().map(|st| st.clone()).unwrap_or_default();
     let mempool = s.node.mempool.lock().map(|p| p.len()).unwrap_or(0);
-    let peers = peers_from_metrics(&(s.metrics)());
+    let peers = peers_from_metrics(&(s.metrics)(), s.metrics_label.as_deref());
     Json(json!({
         "height": st.height,
         "finalized_height": st.finalized_tip.max(st.height),
