@@ -407,7 +407,8 @@ where
 
     // The application and consensus.
     let app =
-        crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone());
+        crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone())
+            .with_min_interval(config.timing.min_block_interval);
     let wrapper = Inline::new(
         context.child("inline"),
         app,
