@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use commonware_codec::Encode;
 use commonware_consensus::marshal::Update;
 use commonware_cryptography::{sha256::Digest, Digested, Digestible};
+use commonware_runtime::telemetry::metrics::{Gauge, Histogram, MetricsExt as _};
 use commonware_storage::qmdb::floor::Proportional;
 use commonware_utils::{acknowledgement::Exact, Acknowledgement as _};
 use futures::channel::{mpsc, oneshot};
@@ -114,6 +115,63 @@ pub struct Shared {
     pub history: Mutex<VecDeque<(u64, Digest, Digest)>>,
     /// Where the executor's time goes (wall clock; measurement only, never state).
     pub timings: Mutex<Timings>,
+}
+
+/// The node's Prometheus metrics (registered in the runtime's registry, served at `/metrics`).
+#[derive(Clone)]
+pub struct NodeMetrics {
+    height: Gauge,
+    finalized_tip: Gauge,
+    block_interval_ms: Histogram,
+    txs_per_block: Histogram,
+    mempool_txs: Gauge,
+    execute_ms: Histogram,
+    finalization_latency_ms: Histogram,
+    now_ms: Arc<dyn Fn() -> u64 + Send + Sync>,
+}
+
+impl std::fmt::Debug for NodeMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NodeMetrics")
+    }
+}
+
+impl NodeMetrics {
+    /// Registers the metrics under `context`; `now_ms` reads the local clock (for finalization
+    /// latency only: metrics never feed back into state).
+    pub fn new(
+        context: &impl commonware_runtime::Metrics,
+        now_ms: Arc<dyn Fn() -> u64 + Send + Sync>,
+    ) -> Self {
+        let ms = [5.0, 10.0, 25.0, 50.0, 100.0, 200.0, 300.0, 500.0, 1_000.0, 2_000.0, 5_000.0];
+        NodeMetrics {
+            height: context.gauge("height", "Height of the last finalized and committed block"),
+            finalized_tip: context
+                .gauge("finalized_tip", "Newest finalized height reported by marshal"),
+            block_interval_ms: context.histogram(
+                "block_interval_ms",
+                "Block time minus its parent's",
+                ms,
+            ),
+            txs_per_block: context.histogram(
+                "txs_per_block",
+                "Transactions per finalized block",
+                [0.0, 1.0, 10.0, 100.0, 1_000.0, 5_000.0, 10_000.0, 16_384.0],
+            ),
+            mempool_txs: context.gauge("mempool_txs", "Transactions in the mempool"),
+            execute_ms: context.histogram(
+                "execute_ms",
+                "Executing a block (copy, auth, engine, commitment)",
+                ms,
+            ),
+            finalization_latency_ms: context.histogram(
+                "finalization_latency_ms",
+                "Local time of commit minus the block's time",
+                ms,
+            ),
+            now_ms,
+        }
+    }
 }
 
 /// Cumulative executor timings, in nanoseconds.
@@ -320,6 +378,7 @@ pub struct Executor<E: commonware_storage::Context + commonware_runtime::Spawner
     shared: Arc<Shared>,
     receiver: mpsc::UnboundedReceiver<Message>,
     failed: bool,
+    metrics: Option<NodeMetrics>,
 }
 
 impl<E: commonware_storage::Context + commonware_runtime::Spawner> std::fmt::Debug for Executor<E> {
@@ -455,6 +514,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             shared,
             receiver,
             failed: false,
+            metrics: None,
         };
         executor.publish(0);
         Ok((executor, ExecutorMailbox { sender }))
@@ -496,6 +556,12 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         info!(height = committed, "state recovered by replaying finalized blocks");
         self.publish(0);
         Ok(())
+    }
+
+    /// Reports into `metrics` from now on.
+    pub fn with_metrics(mut self, metrics: NodeMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The finalized state (for tests and tools).
@@ -727,6 +793,9 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
     }
 
     fn time(&self, started: std::time::Instant, executed_at: std::time::Instant, txs: usize) {
+        if let Some(m) = &self.metrics {
+            m.execute_ms.observe(started.elapsed().as_secs_f64() * 1e3);
+        }
         if let Ok(mut t) = self.shared.timings.lock() {
             t.blocks += 1;
             t.txs += txs as u64;
@@ -750,6 +819,9 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             Update::Tip(_, height, _) => {
                 if let Ok(mut s) = self.shared.status.lock() {
                     s.finalized_tip = s.finalized_tip.max(height.get());
+                }
+                if let Some(m) = &self.metrics {
+                    m.finalized_tip.set(height.get() as i64);
                 }
                 return;
             }
@@ -814,6 +886,15 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         self.db = Some(db);
         if let Ok(mut t) = self.shared.timings.lock() {
             t.finalize_ns += finalize_started.elapsed().as_nanos() as u64;
+        }
+        if let Some(m) = &self.metrics {
+            m.height.set(b.height as i64);
+            m.block_interval_ms.observe(b.time_ms.saturating_sub(self.finalized.time_ms) as f64);
+            m.txs_per_block.observe(b.txs.len() as f64);
+            m.finalization_latency_ms.observe((m.now_ms)().saturating_sub(b.time_ms) as f64);
+            if let Ok(pool) = self.mempool.lock() {
+                m.mempool_txs.set(pool.len() as i64);
+            }
         }
         self.finalized = speculative.state;
         self.finalized_digest = digest;

@@ -293,9 +293,19 @@ where
         Mempool::new(config.mempool).map_err(|e| format!("mempool config: {e}"))?,
     ));
     let shared = Arc::new(Shared::default());
-    let (mut executor, executor_mailbox) =
+    let (executor, executor_mailbox) =
         Executor::new(db, genesis.clone(), &genesis_block, mempool.clone(), shared.clone())
             .map_err(|e| e.to_string())?;
+    let clock = context.child("clock");
+    let now_ms = std::sync::Arc::new(move || {
+        clock
+            .current()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    });
+    let mut executor =
+        executor.with_metrics(executor::NodeMetrics::new(&context.child("novation"), now_ms));
 
     // Marshal.
     let page_cache = CacheRef::new(PAGE_CACHE.0, PAGE_CACHE.1);
