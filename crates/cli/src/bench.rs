@@ -160,34 +160,50 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         }
         let timings_before = nodes[0].shared.timings.lock().map(|t| *t).unwrap_or_default();
 
-        // Submit at the target rate, in 10 ms slices.
-        let mut submitted: Vec<([u8; 32], Instant)> = Vec::with_capacity(signed.len());
+        // Submit at the target rate in 10 ms slices; after each slice, collect finalizations
+        // (validator 0's results), so latency is measured as it happens.
+        let mut pending: Vec<([u8; 32], Instant)> = Vec::new();
+        let mut latencies: Vec<f64> = Vec::with_capacity(signed.len());
+        let mut submitted = 0usize;
         let mut refused = 0usize;
+        let mut filled = 0usize;
+        let mut dropped = 0usize;
         let begin = Instant::now();
+        let mut last_final = begin;
         let per_slice = (cfg.rate / 100).max(1) as usize;
-        for (slice, chunk) in signed.chunks(per_slice).enumerate() {
-            let due = begin + Duration::from_millis(10 * slice as u64);
-            let now = Instant::now();
-            if due > now {
-                tokio::time::sleep(due - now).await;
-            }
-            for (j, bytes) in chunk.iter().enumerate() {
-                let node = &nodes[(slice + j) % nodes.len()];
-                match node.submit(bytes, now_ms()) {
-                    Ok(h) => submitted.push((h, Instant::now())),
-                    Err(_) => refused += 1,
+        let mut slices = signed.chunks(per_slice).enumerate();
+        let mut submit_secs = 0.0;
+        let mut deadline = None;
+        loop {
+            match slices.next() {
+                Some((slice, chunk)) => {
+                    let due = begin + Duration::from_millis(10 * slice as u64);
+                    let now = Instant::now();
+                    if due > now {
+                        tokio::time::sleep(due - now).await;
+                    }
+                    for (j, bytes) in chunk.iter().enumerate() {
+                        let node = &nodes[(slice + j) % nodes.len()];
+                        match node.submit(bytes, now_ms()) {
+                            Ok(h) => {
+                                submitted += 1;
+                                pending.push((h, Instant::now()));
+                            }
+                            Err(_) => refused += 1,
+                        }
+                    }
+                }
+                None => {
+                    if deadline.is_none() {
+                        submit_secs = begin.elapsed().as_secs_f64();
+                        deadline = Some(Instant::now() + Duration::from_secs(30));
+                    }
+                    if pending.is_empty() || deadline.is_some_and(|d| Instant::now() > d) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
-        }
-        let submit_secs = begin.elapsed().as_secs_f64();
-        // Collect finalizations (poll validator 0's results).
-        let mut latencies = Vec::with_capacity(submitted.len());
-        let mut pending: Vec<([u8; 32], Instant)> = submitted.clone();
-        let mut last_final = begin;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut filled = 0usize;
-        while !pending.is_empty() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
             let results = nodes[0].shared.results.lock().map_err(|_| "poisoned".to_string())?;
             pending.retain(|(h, at)| match results.get(h) {
                 Some(TxStatus::Finalized { outcome, .. }) => {
@@ -198,7 +214,10 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
                     }
                     false
                 }
-                Some(TxStatus::Dropped { .. }) => false,
+                Some(TxStatus::Dropped { .. }) => {
+                    dropped += 1;
+                    false
+                }
                 _ => true,
             });
         }
@@ -207,8 +226,8 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         let span = last_final.duration_since(begin).as_secs_f64();
         latencies.sort_by(|a, b| a.total_cmp(b));
         let finalized = latencies.len();
-        println!("submitted {} orders in {:.1}s ({:.0}/s offered), {} refused at admission", submitted.len(), submit_secs, submitted.len() as f64 / submit_secs, refused);
-        println!("finalized {} orders ({} executed, {} not finalized within 30 s) by height {}", finalized, filled, pending.len(), height);
+        println!("submitted {} orders in {:.1}s ({:.0}/s offered), {} refused at admission", submitted, submit_secs, submitted as f64 / submit_secs.max(1e-9), refused);
+        println!("finalized {} orders ({} executed), {} dropped, {} not finalized within 30 s, by height {}", finalized, filled, dropped, pending.len(), height);
         println!("finalized_orders_per_s={:.0}", finalized as f64 / span.max(1e-9));
         println!(
             "submit_to_finalized_ms p50={:.0} p99={:.0} max={:.0}",
@@ -230,6 +249,18 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
             fin / blocks.max(1) as f64 / 1e6
         );
         println!("state_commitment_share={:.2}", (commit + fin) / total_ns.max(1.0));
+        // Averages of validator 0's block interval and finalization latency histograms.
+        let text = commonware_runtime::Metrics::encode(&ctx);
+        for name in ["block_interval_ms", "finalization_latency_ms", "txs_per_block"] {
+            let read = |suffix: &str| {
+                text.lines()
+                    .find(|l| l.contains(&format!("novation_{name}_{suffix}")) && l.contains("index=\"0\""))
+                    .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            };
+            if let (Some(sum), Some(count)) = (read("sum"), read("count")) {
+                println!("validator 0 mean {name} = {:.1} over {count} blocks", sum / count.max(1.0));
+            }
+        }
         Ok::<(), String>(())
     });
     let _ = std::fs::remove_dir_all(&home);
