@@ -3,7 +3,9 @@
 use novation_types::{AccountId, ClientOrderId, Now, OrderId, PriceTicks, QtyLots, Side};
 
 /// How long an order lives and whether it may rest.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, Hash,
+)]
 pub enum TimeInForce {
     /// Good till cancelled: matches what it can, rests the remainder.
     Gtc,
@@ -35,7 +37,9 @@ impl TimeInForce {
 }
 
 /// When a resting order stops being fillable.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash,
+)]
 pub enum Expiry {
     /// Never expires.
     #[default]
@@ -61,7 +65,9 @@ impl Expiry {
 /// Self-trade prevention: what happens when an incoming order (the taker) would trade with a
 /// resting order of the same account (the maker). The taker's mode decides. Two orders of one
 /// account never trade with each other, whatever the mode.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash,
+)]
 pub enum StpMode {
     /// Cancel the rest of the incoming order; the resting order stays. Matching stops.
     #[default]

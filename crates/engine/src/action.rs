@@ -7,11 +7,35 @@ use novation_book::{Expiry, StpMode, TimeInForce};
 use novation_types::{Address, ClientOrderId, OrderId, PriceTicks, QtyLots, Quote, Side};
 
 /// A market's number, assigned in creation order.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct MarketId(pub u16);
 
 /// A takeover auction's number, assigned in opening order.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct AuctionId(pub u64);
 
 /// A subaccount number: an address holds independent subaccounts `0..`.

@@ -114,7 +114,18 @@ impl From<MathError> for Rejection {
 }
 
 /// A market's trading status (circuit breaker state).
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub enum MarketStatus {
     /// Everything allowed.
     Active,
@@ -145,7 +156,18 @@ pub enum StatusCause {
 
 /// Which margin bucket of an account: its cross-margin bucket, or the isolated position in a
 /// market.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub enum BucketId {
     /// The cross-margin bucket.
     Cross,

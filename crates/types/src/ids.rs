@@ -4,22 +4,69 @@ use core::fmt;
 
 /// A market-wide unique order id. The engine assigns them; the book only checks that no two
 /// live orders share one.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct OrderId(pub u64);
 
 /// An order id chosen by the trader. Unique among the live orders of one account; two accounts
 /// may use the same value.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct ClientOrderId(pub u64);
 
 /// A dense handle for one (address, subaccount) pair, interned by the engine in a deterministic
 /// order. The order book uses it for ownership, self-trade prevention and per-account bounds and
 /// knows nothing else about accounts.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct AccountId(pub u32);
 
 /// A 20-byte account address, derived from a public key by the signing scheme.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct Address(pub [u8; 20]);
 
 impl fmt::Debug for Address {
@@ -39,7 +86,18 @@ impl fmt::Display for Address {
 }
 
 /// The side of an order: a buy (bid) or a sell (ask).
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub enum Side {
     /// A bid: buys, rests below the asks.
     Buy,

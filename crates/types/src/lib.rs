@@ -28,7 +28,19 @@ pub use units::{Notional, PriceTicks, QtyLots, Quote};
 ///
 /// Both come from the block being executed (the proposer chooses the time, consensus bounds it);
 /// nothing in the state machine reads a clock.
-#[derive(borsh::BorshSerialize, borsh::BorshDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+)]
 pub struct Now {
     /// Height of the block being executed.
     pub height: u64,
