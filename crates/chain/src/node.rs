@@ -68,6 +68,9 @@ pub fn quota(channel: u64) -> commonware_runtime::Quota {
     }
 }
 
+/// Most gossiped transactions verified in one batch.
+pub const GOSSIP_BATCH_MAX: usize = 1024;
+
 /// The consensus namespace (domain separation of consensus signatures).
 pub const CONSENSUS_NAMESPACE: &[u8] = b"novation-consensus";
 
@@ -391,25 +394,48 @@ where
         let mempool = mempool.clone();
         let strategy = strategy.clone();
         context.child("tx_gossip_in").spawn(move |ctx| async move {
+            use futures::FutureExt as _;
             loop {
-                let Ok((_peer, msg)) = tx_receiver.recv().await else { break };
-                let bytes = msg.as_ref().to_vec();
-                let Ok(tx) = tx::decode_tx(&bytes, MAX_TX_BYTES) else { continue };
-                if tx::check_stateless(&tx, chain_id).is_err() {
+                // Take every message already waiting (up to a batch), so signatures are
+                // batch-verified over the cores instead of one by one.
+                let Ok(first) = tx_receiver.recv().await else { break };
+                let mut messages = vec![first];
+                while messages.len() < GOSSIP_BATCH_MAX {
+                    match tx_receiver.recv().now_or_never() {
+                        Some(Ok(m)) => messages.push(m),
+                        _ => break,
+                    }
+                }
+                let mut txs = Vec::with_capacity(messages.len());
+                {
+                    let pool = mempool.lock().unwrap_or_else(|e| e.into_inner());
+                    for (_peer, msg) in &messages {
+                        let Ok(tx) = tx::decode_tx(msg.as_ref(), MAX_TX_BYTES) else { continue };
+                        if tx::check_stateless(&tx, chain_id).is_err()
+                            || pool.contains(&crate::app::tx_hash(&tx))
+                        {
+                            continue;
+                        }
+                        txs.push(tx);
+                    }
+                }
+                if txs.is_empty() {
                     continue;
                 }
-                let ok = tx::verify_batch(std::slice::from_ref(&tx), &strategy);
-                if ok.first() != Some(&true) {
-                    continue;
-                }
+                let verdicts = tx::verify_batch(&txs, &strategy);
                 let now = ctx
                     .current()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_millis() as u64)
                     .unwrap_or(0);
                 let mut pool = mempool.lock().unwrap_or_else(|e| e.into_inner());
-                if let Err(e) = pool.insert(tx, now) {
-                    debug!(reason = %e, "gossiped transaction not admitted");
+                for (tx, ok) in txs.into_iter().zip(verdicts) {
+                    if !ok {
+                        continue;
+                    }
+                    if let Err(e) = pool.insert(tx, now) {
+                        debug!(reason = %e, "gossiped transaction not admitted");
+                    }
                 }
             }
         });
