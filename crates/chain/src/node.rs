@@ -479,7 +479,7 @@ where
             },
             fetch_timeout: NZDuration!(Duration::from_secs(1)),
             fetch_retry_delay: Duration::from_millis(100),
-            forward: simplex::ForwardPolicy::Disabled,
+            forward: simplex::ForwardPolicy::SilentVoters,
             track_historical_votes: false,
         },
     );

@@ -15,8 +15,8 @@ use commonware_cryptography::{
 };
 use commonware_p2p::simulated::{self, Link, Network, Oracle};
 use commonware_parallel::Sequential;
-use commonware_runtime::{deterministic, Quota, Supervisor as _};
-use commonware_utils::{ordered::Set, NZUsize, NZU32};
+use commonware_runtime::{deterministic, Supervisor as _};
+use commonware_utils::{ordered::Set, NZUsize};
 
 use crate::genesis::Genesis;
 use crate::mempool::MempoolConfig;
@@ -40,13 +40,6 @@ pub fn genesis(validators: &[PublicKey], time_ms: u64) -> Genesis {
     let faucet = address_of(&TxPublicKey::Ed25519(key("faucet", 0).public_key()));
     Genesis::devnet(ChainId(1), time_ms, validators.to_vec(), faucet)
 }
-
-/// Per-channel rate limit in simulation (generous: the tests are about faults, not quotas).
-///
-/// Not larger: a receiver reports a capacity of one burst per peer it may track, and commonware
-/// sizes some mailboxes (simplex and marshal resolvers) to that capacity up front, so memory
-/// grows with validators x burst (1,000,000 per second took about 0.9 GB per validator of 4).
-pub const QUOTA: Quota = Quota::per_second(NZU32!(10_000));
 
 /// Starts the simulated network with every pair of validators linked by `link`.
 pub async fn start_network(
