@@ -37,16 +37,9 @@ pub const MAX_FUTURE_MS: u64 = 1_000;
 /// Most ancestors fetched to rebuild a missing parent state.
 pub const CATCHUP_MAX: usize = 256;
 
-/// A transaction's hash as the mempool and the result store key it.
-pub fn tx_hash(tx: &SignedTx) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(tx.hash().as_ref());
-    out
-}
-
 impl PoolTx for SignedTx {
     fn hash(&self) -> [u8; 32] {
-        tx_hash(self)
+        self.hash_bytes()
     }
     fn sender(&self) -> [u8; 20] {
         self.signer().0
@@ -145,7 +138,7 @@ impl<S: Strategy> App<S> {
                 if tx::check_stateless(tx, self.chain_id).is_err() {
                     return false;
                 }
-                if !pool.contains(&tx_hash(tx)) {
+                if !pool.contains(&tx.hash_bytes()) {
                     unverified.push(tx.clone());
                 }
             }

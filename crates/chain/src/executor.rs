@@ -661,7 +661,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         let mut actions = 0usize;
         let action_limit = base.engine.params().actions_per_block_max as usize;
         for tx in candidates {
-            if in_flight.contains(&crate::app::tx_hash(&tx)) {
+            if in_flight.contains(&tx.hash_bytes()) {
                 continue;
             }
             let size = tx.encode().len();
@@ -678,7 +678,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                     actions += n;
                     txs.push(tx);
                 }
-                Err((_, reason)) => dropped.push((crate::app::tx_hash(&tx), reason)),
+                Err((_, reason)) => dropped.push((tx.hash_bytes(), reason)),
             }
         }
         drop(scratch);
@@ -717,7 +717,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         self.time(started, executed_at, block.txs.len());
         block.state_root = batch.root();
         let digest = block.digest();
-        let hashes = block.txs.iter().map(crate::app::tx_hash).collect();
+        let hashes = block.txs.iter().map(SignedTx::hash_bytes).collect();
         self.insert_pending(
             digest,
             Speculative {
@@ -776,7 +776,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             warn!(height = b.height, "state root mismatch: block is invalid");
             return Verdict::Invalid;
         }
-        let hashes = b.txs.iter().map(crate::app::tx_hash).collect();
+        let hashes = b.txs.iter().map(SignedTx::hash_bytes).collect();
         self.insert_pending(
             digest,
             Speculative {

@@ -173,7 +173,7 @@ impl NodeHandle {
     /// Checks, admits and gossips a transaction; returns its hash.
     pub fn submit(&self, bytes: &[u8], now_ms: u64) -> Result<[u8; 32], SubmitError> {
         let tx = admit_checks(bytes, self.chain_id)?;
-        let hash = crate::app::tx_hash(&tx);
+        let hash = tx.hash_bytes();
         {
             let mut pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
             pool.insert(tx, now_ms).map_err(|e| SubmitError::Mempool(e.to_string()))?;
@@ -412,7 +412,7 @@ where
                     for (_peer, msg) in &messages {
                         let Ok(tx) = tx::decode_tx(msg.as_ref(), MAX_TX_BYTES) else { continue };
                         if tx::check_stateless(&tx, chain_id).is_err()
-                            || pool.contains(&crate::app::tx_hash(&tx))
+                            || pool.contains(&tx.hash_bytes())
                         {
                             continue;
                         }

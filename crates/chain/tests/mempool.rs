@@ -4,44 +4,13 @@
 //! `tests/mempool_model.rs` checks random sequences against a naive model.
 
 use novation_chain::mempool::{
-    Admitted, ConfigError, DropReason, Mempool, MempoolConfig, MempoolError, PoolTx, ProposeLimits,
-    Sender, TxHash, INCLUDED_REMEMBERED_HARD_MAX, TXS_HARD_MAX,
+    Admitted, ConfigError, DropReason, Mempool, MempoolConfig, MempoolError, ProposeLimits, TxHash,
+    INCLUDED_REMEMBERED_HARD_MAX, TXS_HARD_MAX,
 };
 use std::collections::BTreeSet;
 
-/// A test transaction: `id` is the hash, `from` the sender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Tx {
-    id: u32,
-    from: u8,
-    nonce: u64,
-    cancel: bool,
-    size: usize,
-}
-
-impl PoolTx for Tx {
-    fn hash(&self) -> TxHash {
-        hash(self.id)
-    }
-    fn sender(&self) -> Sender {
-        [self.from; 20]
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
-    fn is_cancel(&self) -> bool {
-        self.cancel
-    }
-    fn size(&self) -> usize {
-        self.size
-    }
-}
-
-fn hash(id: u32) -> TxHash {
-    let mut h = [0u8; 32];
-    h[..4].copy_from_slice(&id.to_be_bytes());
-    h
-}
+mod mempool_support;
+use mempool_support::{hash, Tx};
 
 /// An order (non-cancel) of 10 bytes; its nonce is its id.
 fn order(id: u32, from: u8) -> Tx {

@@ -8,47 +8,15 @@
 //!
 //! `PROPTEST_CASES` sets the number of random sequences (default 256).
 
-use novation_chain::mempool::{
-    Mempool, MempoolConfig, MempoolError, PoolTx, ProposeLimits, Sender, TxHash,
-};
+use novation_chain::mempool::{Mempool, MempoolConfig, MempoolError, ProposeLimits, TxHash};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 const SENDERS: u8 = 5;
 const NONCES: u64 = 12;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Tx {
-    id: u32,
-    from: u8,
-    nonce: u64,
-    cancel: bool,
-    size: usize,
-}
-
-impl PoolTx for Tx {
-    fn hash(&self) -> TxHash {
-        hash(self.id)
-    }
-    fn sender(&self) -> Sender {
-        [self.from; 20]
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
-    fn is_cancel(&self) -> bool {
-        self.cancel
-    }
-    fn size(&self) -> usize {
-        self.size
-    }
-}
-
-fn hash(id: u32) -> TxHash {
-    let mut h = [0u8; 32];
-    h[..4].copy_from_slice(&id.to_be_bytes());
-    h
-}
+mod mempool_support;
+use mempool_support::{hash, Tx};
 
 // ---------------------------------------------------------------------------------------------
 // The model.
