@@ -356,6 +356,22 @@ impl commonware_consensus::Reporter for FinalizedReporter {
     }
 }
 
+/// Why a block could not be executed speculatively.
+enum Failure {
+    /// The block itself is at fault (it cannot be executed).
+    Invalid(String),
+    /// Local trouble (storage, a vanished parent): not the block's fault.
+    Storage(String),
+}
+
+impl Failure {
+    fn reason(&self) -> &str {
+        match self {
+            Failure::Invalid(r) | Failure::Storage(r) => r,
+        }
+    }
+}
+
 struct Speculative {
     height: u64,
     parent: Digest,
@@ -692,44 +708,15 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             txs,
             state_root: Digest::from([0u8; 32]),
         };
-        let started = std::time::Instant::now();
-        let (mut state, batch_parent) = {
-            let (s, b) = self.parent_state(&parent_digest)?;
-            (s.clone(), b.cloned())
-        };
-        let executed = match state.execute(&block) {
-            Ok(e) => e,
+        let speculative = match self.speculate(&block).await {
+            Ok(s) => s,
             Err(e) => {
-                warn!(height, error = %e, "own proposal failed to execute");
+                warn!(height, error = %e.reason(), "own proposal failed");
                 return None;
             }
         };
-        let executed_at = std::time::Instant::now();
-        let writes = values::collect_writes(&mut state);
-        let db = self.db.as_ref()?;
-        let batch = match stage(db, batch_parent.as_ref(), &writes, height).await {
-            Ok(b) => b,
-            Err(e) => {
-                warn!(height, error = %e, "staging the proposal failed");
-                return None;
-            }
-        };
-        self.time(started, executed_at, block.txs.len());
-        block.state_root = batch.root();
-        let digest = block.digest();
-        let hashes = block.txs.iter().map(SignedTx::hash_bytes).collect();
-        self.insert_pending(
-            digest,
-            Speculative {
-                height,
-                parent: parent_digest,
-                state,
-                root: block.state_root,
-                batch,
-                outcomes: executed.outcomes,
-                hashes,
-            },
-        );
+        block.state_root = speculative.root;
+        self.insert_pending(block.digest(), speculative);
         debug!(height, txs = block.txs.len(), "proposed");
         Some(block)
     }
@@ -742,7 +729,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             Known::Conflicts => return Verdict::Invalid,
             Known::No => {}
         }
-        let Some((parent_state, batch_parent)) = self.parent_state(&b.parent) else {
+        let Some((parent_state, _)) = self.parent_state(&b.parent) else {
             return Verdict::MissingParent;
         };
         if b.height != parent_state.height + 1 || b.time_ms <= parent_state.time_ms {
@@ -751,45 +738,52 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         if b.prices != feed::next_prices(self.genesis.feed, b.height, &parent_state.prices) {
             return Verdict::Invalid;
         }
-        let started = std::time::Instant::now();
-        let mut state = parent_state.clone();
-        let batch_parent = batch_parent.cloned();
-        let executed = match state.execute(b) {
-            Ok(e) => e,
-            Err(e) => {
+        let speculative = match self.speculate(b).await {
+            Ok(s) => s,
+            Err(Failure::Invalid(e)) => {
                 warn!(height = b.height, error = %e, "block failed to execute");
                 return Verdict::Invalid;
             }
-        };
-        let executed_at = std::time::Instant::now();
-        let writes = values::collect_writes(&mut state);
-        let Some(db) = self.db.as_ref() else { return Verdict::MissingParent };
-        let batch = match stage(db, batch_parent.as_ref(), &writes, b.height).await {
-            Ok(batch) => batch,
-            Err(e) => {
+            Err(Failure::Storage(e)) => {
                 warn!(height = b.height, error = %e, "staging a block failed");
                 return Verdict::MissingParent;
             }
         };
-        self.time(started, executed_at, b.txs.len());
-        if batch.root() != b.state_root {
+        if speculative.root != b.state_root {
             warn!(height = b.height, "state root mismatch: block is invalid");
             return Verdict::Invalid;
         }
-        let hashes = b.txs.iter().map(SignedTx::hash_bytes).collect();
-        self.insert_pending(
-            digest,
-            Speculative {
-                height: b.height,
-                parent: b.parent,
-                state,
-                root: b.state_root,
-                batch,
-                outcomes: executed.outcomes,
-                hashes,
-            },
-        );
+        self.insert_pending(digest, speculative);
         Verdict::Valid
+    }
+
+    /// Executes `block` on a copy of its parent's state and stages its writes on the parent's
+    /// batch: the speculative state after `block`, whose root is the batch's (the caller compares
+    /// it with the block's or writes it into its proposal).
+    async fn speculate(&self, block: &Block) -> Result<Speculative, Failure> {
+        let started = std::time::Instant::now();
+        let (parent_state, batch_parent) = self
+            .parent_state(&block.parent)
+            .ok_or_else(|| Failure::Storage("parent state unknown".into()))?;
+        let mut state = parent_state.clone();
+        let batch_parent = batch_parent.cloned();
+        let executed = state.execute(block).map_err(|e| Failure::Invalid(e.to_string()))?;
+        let executed_at = std::time::Instant::now();
+        let writes = values::collect_writes(&mut state);
+        let db = self.db.as_ref().ok_or_else(|| Failure::Storage("no database".into()))?;
+        let batch = stage(db, batch_parent.as_ref(), &writes, block.height)
+            .await
+            .map_err(|e| Failure::Storage(e.to_string()))?;
+        self.time(started, executed_at, block.txs.len());
+        Ok(Speculative {
+            height: block.height,
+            parent: block.parent,
+            state,
+            root: batch.root(),
+            batch,
+            outcomes: executed.outcomes,
+            hashes: block.txs.iter().map(SignedTx::hash_bytes).collect(),
+        })
     }
 
     fn time(&self, started: std::time::Instant, executed_at: std::time::Instant, txs: usize) {
