@@ -24,6 +24,8 @@ use novation_chain::tx::{
 use novation_engine::{MarketId, OrderRequest};
 use novation_types::{Quote, Side};
 
+use crate::now_ms;
+
 /// Benchmark settings.
 #[derive(Clone, Copy, Debug)]
 pub struct BenchConfig {
@@ -32,13 +34,6 @@ pub struct BenchConfig {
     pub rate: u64,
     pub traders: usize,
     pub p2p_port: u16,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Signatures verified per second on one core, in batches of `batch`.
