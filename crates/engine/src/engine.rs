@@ -438,6 +438,16 @@ impl Engine {
         if self.withdrawable(account)? < amount {
             return Err(Rejection::InsufficientCollateral);
         }
+        // Collateral leaves only on fresh prices (validity per action).
+        let acc = &self.accounts[account.0 as usize];
+        let height = self.now.height;
+        if acc.cross.legs.iter().any(|l| {
+            self.markets
+                .get(usize::from(l.market.0))
+                .is_some_and(|m| !m.index_fresh_for_opening(height))
+        }) {
+            return Err(Rejection::IndexTooOld);
+        }
         let acc = &mut self.accounts[account.0 as usize];
         acc.cross.cash = Quote(acc.cross.cash.0.try_sub(amount.0)?);
         self.dirty.mark(account);

@@ -36,6 +36,8 @@ pub enum Rejection {
     MarketReduceOnly,
     #[error("the market has no index price yet")]
     NoIndexPrice,
+    #[error("the market's index price is too old for this action (opening, increasing or withdrawing needs a fresh one)")]
+    IndexTooOld,
     #[error("order size is below the market minimum")]
     BelowMinimumSize,
     #[error("order price is outside the band around the index")]
@@ -87,6 +89,7 @@ impl Rejection {
             Rejection::MarketPostOnly => 12,
             Rejection::MarketReduceOnly => 13,
             Rejection::NoIndexPrice => 14,
+            Rejection::IndexTooOld => 15,
             Rejection::BelowMinimumSize => 20,
             Rejection::PriceOutsideBand => 21,
             Rejection::ReduceOnlyMustNotRest => 22,

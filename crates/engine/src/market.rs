@@ -7,7 +7,11 @@
 //! 2. **Breakers**: the index moved more than `index_move_max` against any index of the last
 //!    `window_blocks` blocks → reduce-only (`IndexMove`); the index is older than
 //!    `index_stale_blocks` → reduce-only (`IndexStale`). The market returns to its governance
-//!    status `cooldown_blocks` after the last cause cleared.
+//!    status `cooldown_blocks` after the last cause cleared. Validity per action: margin
+//!    checks and liquidations use an index up to `index_stale_blocks` old (liquidations stop
+//!    beyond it, so a restart on a stale oracle liquidates nobody); opening or increasing a
+//!    position, and collateral leaving an account with a leg here, need one at most
+//!    `open_index_age_blocks` old ([`Rejection::IndexTooOld`](crate::Rejection::IndexTooOld)).
 //! 3. **Mark** (`novation_risk::mark`): median of index, index + EMA of the clamped basis, and
 //!    the clamped book mid. Margin, PnL and liquidation use it; never the last trade.
 //! 4. **Premium sample**: impact bid/ask (average fill price of a market sell/buy of the
@@ -271,6 +275,14 @@ impl Market {
     pub fn index_is_fresh(&self, height: u64) -> bool {
         self.index.is_some()
             && height.saturating_sub(self.index_height) <= self.params.breaker.index_stale_blocks
+    }
+
+    /// Whether the index is fresh enough to open or increase positions, or to let collateral
+    /// leave an account holding a position here (validity per action: margin checks and
+    /// liquidations accept an older index, up to `index_stale_blocks`; these do not).
+    pub fn index_fresh_for_opening(&self, height: u64) -> bool {
+        self.index.is_some()
+            && height.saturating_sub(self.index_height) <= self.params.breaker.open_index_age_blocks
     }
 
     /// Open-interest bookkeeping for a leg going from `before` to `after` lots (signed).

@@ -54,8 +54,13 @@ pub struct BreakerParams {
     pub index_move_max: Rate,
     /// The window for `index_move_max`, in blocks (at most [`BREAKER_WINDOW_BLOCKS_MAX`]).
     pub window_blocks: u32,
-    /// A market whose index is older than this many blocks goes reduce-only.
+    /// A market whose index is older than this many blocks goes reduce-only; margin checks and
+    /// liquidations may use an index up to this old, never older.
     pub index_stale_blocks: u64,
+    /// Opening or increasing a position, and withdrawing or transferring collateral out of an
+    /// account with a position or order in the market, need an index at most this many blocks old
+    /// (at most `index_stale_blocks`).
+    pub open_index_age_blocks: u64,
     /// Blocks a tripped breaker holds after its cause has cleared.
     pub cooldown_blocks: u64,
 }
@@ -134,7 +139,7 @@ pub enum ParamsError {
     Liquidation,
     #[error("auction must last 1 to 10,000 blocks")]
     AuctionBlocks,
-    #[error("breaker: move limit within (0, 100%], window 1..={BREAKER_WINDOW_BLOCKS_MAX} blocks, stale limit at least 1 block")]
+    #[error("breaker: move limit within (0, 100%], window 1..={BREAKER_WINDOW_BLOCKS_MAX} blocks, stale limit at least 1 block, opening age limit at most the stale limit")]
     Breaker,
     #[error("book limits: {0}")]
     Book(String),
@@ -205,6 +210,7 @@ impl MarketParams {
             || b.window_blocks == 0
             || b.window_blocks > BREAKER_WINDOW_BLOCKS_MAX
             || b.index_stale_blocks == 0
+            || b.open_index_age_blocks > b.index_stale_blocks
         {
             return Err(ParamsError::Breaker);
         }
@@ -259,6 +265,7 @@ impl MarketParams {
                 index_move_max: Rate::from_bps(3000),
                 window_blocks: 600,
                 index_stale_blocks: 50,
+                open_index_age_blocks: 5,
                 cooldown_blocks: 20,
             },
             book: BookLimits::default(),

@@ -108,6 +108,9 @@ impl Engine {
             }
             self.check_reduce_only_margin(mi, account, bucket, &leg, req)?;
         } else {
+            if !self.markets[mi].index_fresh_for_opening(self.now.height) {
+                return Err(Rejection::IndexTooOld);
+            }
             self.check_open_interest(mi, &leg, req.side, req.qty)?;
             self.check_order_margin(
                 mi,
@@ -419,6 +422,9 @@ impl Engine {
                 return Err(Rejection::BelowMinimumSize);
             }
             self.check_band(mi, price, index_price)?;
+            if !m.index_fresh_for_opening(self.now.height) {
+                return Err(Rejection::IndexTooOld);
+            }
             let leg = *self
                 .bucket_ref(account, bucket)
                 .and_then(|b| b.leg(market))

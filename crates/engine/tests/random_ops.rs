@@ -112,6 +112,7 @@ fn market(symbol: &str) -> MarketParams {
     let mut p = MarketParams::example(symbol);
     p.breaker.window_blocks = 5;
     p.breaker.index_stale_blocks = 2;
+    p.breaker.open_index_age_blocks = 1;
     p.breaker.cooldown_blocks = 3;
     p
 }

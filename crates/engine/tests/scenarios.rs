@@ -515,6 +515,39 @@ fn stale_index_breaker_and_recovery() {
     ");
 }
 
+#[test]
+fn opening_needs_a_fresher_index_than_margin_checks() {
+    // Every command runs in a block of its own.
+    // Validity per action: with the index 6 blocks old (> open_index_age_blocks = 5, well
+    // under index_stale_blocks = 50), orders that open or increase a position and withdrawals
+    // from an account with a position or order in the market are refused (an account with neither
+    // withdraws); a reduce-only close is still accepted.
+    run("
+        deposit alice 10000
+        deposit bob 10000
+        deposit dave 10000
+        place bob sell 1 @ 1000000 -> rests 1
+        place alice buy 1 @ 1000000 -> fills 1
+        deposit carol 10000
+        place carol sell 1 @ 1001000 -> rests 1
+        index none
+        blocks 4 -> nothing
+        place alice buy 1 @ 999000 -> rests 1
+        blocks 1 -> nothing
+        place alice buy 1 @ 999000 -> rejected IndexTooOld
+        withdraw alice 1 -> rejected IndexTooOld
+        withdraw carol 1 -> rejected IndexTooOld
+        withdraw dave 1 -> ok
+        place bob buy 1 @ 1000000 -> rejected IndexTooOld
+        place bob sell 1 @ 1000000 -> rejected IndexTooOld
+        place bob buy 1 @ 1001000 ioc reduce-only -> fills 1
+        index 1000000
+        blocks 1 -> nothing
+        place alice buy 1 @ 999000 -> rests 1
+        withdraw alice 1 -> ok
+    ");
+}
+
 /// The liquidation module doc, step 4: "the auction ends unsold, **or the bucket is
 /// bankrupt**: the market's insurance fund takes the position at the bankruptcy price". Here
 /// the index falls through alice's bankruptcy price (979,250) one block after her auction
