@@ -30,6 +30,7 @@ use tracing::warn;
 use crate::block::{Block, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use crate::executor::{ExecutorMailbox, Known, Verdict};
 use crate::mempool::{Mempool, PoolTx, ProposeLimits};
+use crate::oracle::ObservationPool;
 use crate::tx::{self, ChainId, SignedTx};
 
 /// How far ahead of the local clock a block's time may be before verification waits.
@@ -63,6 +64,7 @@ pub type Ctx = SimplexContext<Digest, PublicKey>;
 pub struct App<S: Strategy> {
     executor: ExecutorMailbox,
     mempool: Arc<Mutex<Mempool<SignedTx>>>,
+    observations: Arc<Mutex<ObservationPool>>,
     chain_id: ChainId,
     strategy: S,
     min_interval_ms: u64,
@@ -79,10 +81,11 @@ impl<S: Strategy> App<S> {
     pub fn new(
         executor: ExecutorMailbox,
         mempool: Arc<Mutex<Mempool<SignedTx>>>,
+        observations: Arc<Mutex<ObservationPool>>,
         chain_id: ChainId,
         strategy: S,
     ) -> Self {
-        App { executor, mempool, chain_id, strategy, min_interval_ms: 0 }
+        App { executor, mempool, observations, chain_id, strategy, min_interval_ms: 0 }
     }
 
     /// Sets the least time between a block and its parent (the proposer waits for it).
@@ -185,8 +188,9 @@ where
             let pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
             pool.propose(ProposeLimits { txs_max: MAX_BLOCK_TXS, bytes_max: MAX_BLOCK_BYTES })
         };
+        let observations = self.observations.lock().unwrap_or_else(|e| e.into_inner()).snapshot();
         let time_ms = now_ms(&runtime);
-        let block = self.executor.propose(parent, time_ms, candidates).await?;
+        let block = self.executor.propose(parent, time_ms, candidates, observations).await?;
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))
     }

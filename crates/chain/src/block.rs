@@ -1,28 +1,27 @@
 //! Blocks: what consensus orders and every node re-executes.
 //!
-//! A block names its parent's digest, its height, its time, the index prices of every market
-//! (the devnet feed until the oracle lands, see [`crate::feed`]), an ordered batch of signed
-//! transactions, and the **state root after executing it** (see [`crate::commit`]). Its digest is
+//! A block names its parent's digest, its height, its time, the validators' signed price
+//! observations it includes (see [`crate::oracle`]; at most one per validator, in validator
+//! order), an ordered batch of signed transactions, and the **state root after executing it**
+//! (see [`crate::commit`]). Its digest is
 //! the SHA-256 of its canonical encoding, so the digest commits to the root and every verifier
 //! that re-executes the block must reach the same root or vote against it.
 //!
 //! Wire format (all integers big-endian, lengths as varints, decoding canonical and bounded):
-//! `parent (32) | height u64 | time_ms u64 | prices: len, (market u16, ticks u64)* |
+//! `parent (32) | height u64 | time_ms u64 | observations: len, SignedObservation* |
 //! txs: len, SignedTx* | state_root (32)`. A block may hold at most [`MAX_BLOCK_TXS`]
-//! transactions, [`MAX_BLOCK_BYTES`] bytes of them, and one price per genesis market in market
-//! order.
+//! transactions, [`MAX_BLOCK_BYTES`] bytes of them, and one observation per validator in
+//! strictly increasing validator order.
 
+use crate::genesis::{Genesis, VALIDATORS_MAX};
+use crate::oracle::{SignedObservation, MAX_OBSERVATION_BYTES};
+use crate::tx::{SignedTx, MAX_TX_BYTES};
 use bytes::BufMut;
 use commonware_codec::{
     Buf, Encode, EncodeSize, Error as CodecError, FixedSize, RangeCfg, Read, ReadExt, Write,
 };
 use commonware_consensus::{types::Height, Block as BlockTrait, BoundedBlock, Heightable};
 use commonware_cryptography::{sha256::Digest, Digestible, Hasher, Sha256};
-use novation_engine::MarketId;
-use novation_types::PriceTicks;
-
-use crate::genesis::{Genesis, GENESIS_MARKETS_MAX};
-use crate::tx::{SignedTx, MAX_TX_BYTES};
 
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 16_384;
@@ -38,8 +37,8 @@ pub struct Block {
     pub height: u64,
     /// Block time, ms since the Unix epoch; strictly increasing.
     pub time_ms: u64,
-    /// One index price per market, in market order.
-    pub prices: Vec<(MarketId, PriceTicks)>,
+    /// Validators' signed observations, in strictly increasing validator order.
+    pub observations: Vec<SignedObservation>,
     /// Transactions in execution order.
     pub txs: Vec<SignedTx>,
     /// The state root after executing this block.
@@ -47,7 +46,7 @@ pub struct Block {
 }
 
 impl Block {
-    /// The genesis block: no transactions, the genesis prices, the root of the genesis state.
+    /// The genesis block: no observations or transactions, the root of the genesis state.
     /// Its parent field is the genesis file's digest, so different genesis files give different
     /// chains.
     pub fn genesis(genesis: &Genesis, state_root: Digest) -> Block {
@@ -55,12 +54,7 @@ impl Block {
             parent: genesis.digest(),
             height: 0,
             time_ms: genesis.time_ms,
-            prices: genesis
-                .markets
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (MarketId(i as u16), m.index))
-                .collect(),
+            observations: Vec::new(),
             txs: Vec::new(),
             state_root,
         }
@@ -77,11 +71,7 @@ impl Write for Block {
         self.parent.write(buf);
         self.height.write(buf);
         self.time_ms.write(buf);
-        self.prices.len().write(buf);
-        for (m, p) in &self.prices {
-            m.0.write(buf);
-            p.0.write(buf);
-        }
+        self.observations.write(buf);
         self.txs.len().write(buf);
         for tx in &self.txs {
             tx.write(buf);
@@ -95,8 +85,7 @@ impl EncodeSize for Block {
         Digest::SIZE
             + 8
             + 8
-            + self.prices.len().encode_size()
-            + self.prices.len() * 10
+            + self.observations.encode_size()
             + self.txs.len().encode_size()
             + self.tx_bytes()
             + Digest::SIZE
@@ -115,14 +104,14 @@ impl Read for Block {
         let parent = Digest::read(buf)?;
         let height = u64::read(buf)?;
         let time_ms = u64::read(buf)?;
-        let n = read_len(buf, GENESIS_MARKETS_MAX)?;
-        let mut prices = Vec::with_capacity(n);
-        for i in 0..n {
-            let m = u16::read(buf)?;
-            if usize::from(m) != i {
-                return Err(CodecError::Invalid("Block", "prices out of market order"));
+        let n = read_len(buf, VALIDATORS_MAX)?;
+        let mut observations: Vec<SignedObservation> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let o = SignedObservation::read(buf)?;
+            if observations.last().is_some_and(|p| p.validator >= o.validator) {
+                return Err(CodecError::Invalid("Block", "observations out of validator order"));
             }
-            prices.push((MarketId(m), PriceTicks(u64::read(buf)?)));
+            observations.push(o);
         }
         let n = read_len(buf, MAX_BLOCK_TXS)?;
         let mut txs = Vec::with_capacity(n.min(1024));
@@ -139,7 +128,7 @@ impl Read for Block {
             txs.push(tx);
         }
         let state_root = Digest::read(buf)?;
-        Ok(Block { parent, height, time_ms, prices, txs, state_root })
+        Ok(Block { parent, height, time_ms, observations, txs, state_root })
     }
 }
 
@@ -165,7 +154,14 @@ impl BlockTrait for Block {
 
 impl BoundedBlock for Block {
     fn max_encode_size(_: &()) -> usize {
-        // Header and prices, every transaction's length prefix at its widest, and the bytes.
-        2 * Digest::SIZE + 16 + 5 + GENESIS_MARKETS_MAX * 10 + 5 + MAX_BLOCK_BYTES + MAX_TX_BYTES
+        // Header and observations, every transaction's length prefix at its widest, and the
+        // bytes.
+        2 * Digest::SIZE
+            + 16
+            + 5
+            + VALIDATORS_MAX * MAX_OBSERVATION_BYTES
+            + 5
+            + MAX_BLOCK_BYTES
+            + MAX_TX_BYTES
     }
 }

@@ -10,10 +10,12 @@
 //! | 2 | (0, market id) | the market's state: index, mark, funding, open interest, status |
 //! | 3 | (0, 0) | engine-wide state: fee pool, flows, counters, liquidations, auctions |
 //! | 4 | (signer, 0) | a signer's replay-protection nonces and agent grants |
+//! | 5 | (0, validator index) | an oracle validator's stake and latest included observation |
+//! | 6 | (0, asset id) | an oracle asset's index, its last update height and time |
 //!
 //! After executing block `h` the chain writes, in one batch, every account the block changed
-//! (the engine's dirty list), every market, the global record and every signer whose nonces or
-//! grants changed; the batch's root is the block's `state_root`. Because qmdb's `current`
+//! (the engine's dirty list), every market, the global record, every signer whose nonces or
+//! grants changed, and the oracle validators and assets the block changed; the batch's root is the block's `state_root`. Because qmdb's `current`
 //! variant also proves that a value is the key's *current* value, a client holding a finalized
 //! block's root can check any account's state with [`StateDb::verify_key_value_proof`].
 //!
@@ -80,6 +82,10 @@ pub mod tag {
     pub const GLOBAL: u8 = 3;
     /// A signer's replay protection and agent grants.
     pub const SIGNER: u8 = 4;
+    /// An oracle validator's stake and latest included observation.
+    pub const ORACLE_VALIDATOR: u8 = 5;
+    /// An oracle asset's index and its last update.
+    pub const ORACLE_ASSET: u8 = 6;
 }
 
 fn key(addr: [u8; 20], id: u16, tag: u8) -> Key {
@@ -108,6 +114,16 @@ pub fn global_key() -> Key {
 /// The key of a signer's record.
 pub fn signer_key(signer: Address) -> Key {
     key(signer.0, 0, tag::SIGNER)
+}
+
+/// The key of an oracle validator's record (by validator index).
+pub fn oracle_validator_key(validator: u16) -> Key {
+    key([0; 20], validator, tag::ORACLE_VALIDATOR)
+}
+
+/// The key of an oracle asset's record.
+pub fn oracle_asset_key(asset: u16) -> Key {
+    key([0; 20], asset, tag::ORACLE_ASSET)
 }
 
 /// The database's configuration type (key codec config, value length bound).

@@ -36,9 +36,9 @@ use tracing::{debug, error, info, warn};
 
 use crate::block::{Block, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use crate::commit::{self, Batch, Key, StateDb};
-use crate::feed;
 use crate::genesis::Genesis;
 use crate::mempool::Mempool;
+use crate::oracle::SignedObservation;
 use crate::state::{ChainState, TxOutcome};
 use crate::tx::SignedTx;
 use crate::values;
@@ -237,6 +237,7 @@ enum Message {
         parent: Digested<Block>,
         time_ms: u64,
         candidates: Vec<SignedTx>,
+        observations: Vec<SignedObservation>,
         reply: oneshot::Sender<Option<Block>>,
     },
     Verify {
@@ -266,6 +267,8 @@ enum Message {
     Snapshot {
         reply: oneshot::Sender<Arc<ChainState>>,
     },
+    /// Runs a read-only closure on the finalized state (it replies through its own channel).
+    Query(Box<dyn FnOnce(&ChainState) + Send>),
 }
 
 /// The handle other tasks use to talk to the executor.
@@ -288,14 +291,18 @@ impl ExecutorMailbox {
     }
 
     /// Builds a block on `parent` from `candidates` (in order; those that would be refused
-    /// are left out and reported as dropped).
+    /// are left out and reported as dropped) and the validators' `observations` (those the
+    /// chain may include now: newer than the parent state's, not in the future).
     pub async fn propose(
         &self,
         parent: Digested<Block>,
         time_ms: u64,
         candidates: Vec<SignedTx>,
+        observations: Vec<SignedObservation>,
     ) -> Option<Block> {
-        self.ask(|reply| Message::Propose { parent, time_ms, candidates, reply }).await.flatten()
+        self.ask(|reply| Message::Propose { parent, time_ms, candidates, observations, reply })
+            .await
+            .flatten()
     }
 
     /// Re-executes `block` on its parent's state and compares roots.
@@ -319,6 +326,19 @@ impl ExecutorMailbox {
     }
 
     /// The top `depth` levels of a market's book (bids, asks) at the last finalized block.
+    /// Runs `f` on the finalized state and returns its result (`None` if the executor stopped).
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ChainState) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (reply, rx) = oneshot::channel();
+        let job = Box::new(move |state: &ChainState| {
+            let _ = reply.send(f(state));
+        });
+        self.sender.unbounded_send(Message::Query(job)).ok()?;
+        rx.await.ok()
+    }
+
     pub async fn book(&self, market: MarketId, depth: usize) -> Option<(Vec<Level>, Vec<Level>)> {
         self.ask(|reply| Message::Book { market, depth, reply }).await.flatten()
     }
@@ -385,7 +405,6 @@ struct Speculative {
 /// The executor task's state.
 pub struct Executor<E: commonware_storage::Context + commonware_runtime::Spawner> {
     db: Option<StateDb<E>>,
-    genesis: Arc<Genesis>,
     finalized: ChainState,
     finalized_digest: Digest,
     finalized_root: Digest,
@@ -521,7 +540,6 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         let digest = genesis_block.digest();
         let executor = Executor {
             db: Some(db),
-            genesis,
             finalized,
             finalized_digest: digest,
             finalized_root: genesis_block.state_root,
@@ -598,8 +616,8 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
 
     async fn handle(&mut self, message: Message) {
         match message {
-            Message::Propose { parent, time_ms, candidates, reply } => {
-                let block = self.propose(parent, time_ms, candidates).await;
+            Message::Propose { parent, time_ms, candidates, observations, reply } => {
+                let block = self.propose(parent, time_ms, candidates, observations).await;
                 let _ = reply.send(block);
             }
             Message::Verify { block, reply } => {
@@ -629,6 +647,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             Message::Snapshot { reply } => {
                 let _ = reply.send(Arc::new(self.finalized.clone()));
             }
+            Message::Query(f) => f(&self.finalized),
         }
     }
 
@@ -655,6 +674,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         parent: Digested<Block>,
         time_ms: u64,
         candidates: Vec<SignedTx>,
+        observations: Vec<SignedObservation>,
     ) -> Option<Block> {
         let parent_digest = parent.digest();
         let (base, _) = self.parent_state(&parent_digest)?;
@@ -699,12 +719,21 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         }
         drop(scratch);
         self.drop_from_mempool(dropped);
-        let prices = feed::next_prices(self.genesis.feed, height, &parent.inner().prices);
+        let horizon = time_ms.saturating_add(base.oracle.params().max_future_ms);
+        let mut observations: Vec<SignedObservation> = observations
+            .into_iter()
+            .filter(|o| {
+                o.observation.time_ms <= horizon
+                    && base.oracle.admissible(o.validator, &o.observation).is_ok()
+            })
+            .collect();
+        observations.sort_by_key(|o| o.validator);
+        observations.dedup_by_key(|o| o.validator);
         let mut block = Block {
             parent: parent_digest,
             height,
             time_ms,
-            prices,
+            observations,
             txs,
             state_root: Digest::from([0u8; 32]),
         };
@@ -733,9 +762,6 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             return Verdict::MissingParent;
         };
         if b.height != parent_state.height + 1 || b.time_ms <= parent_state.time_ms {
-            return Verdict::Invalid;
-        }
-        if b.prices != feed::next_prices(self.genesis.feed, b.height, &parent_state.prices) {
             return Verdict::Invalid;
         }
         let speculative = match self.speculate(b).await {

@@ -5,8 +5,9 @@
 //!   account addresses.
 //! * [`auth`]: per-signer replay protection (nonce windows) and agent keys.
 //! * [`mempool`]: admission, deduplication, bounds, priorities and eviction.
-//! * [`genesis`], [`feed`], [`block`]: what nodes agree on at the start, the devnet index feed,
-//!   and the block format.
+//! * [`genesis`], [`block`]: what nodes agree on at the start, and the block format.
+//! * [`oracle`], [`observer`]: validators' signed price observations, their pool and gossip
+//!   format, and the task that observes the configured sources and signs.
 //! * [`state`]: executing a block (auth, then the engine) into per-transaction outcomes.
 //! * [`commit`], [`values`]: the authenticated state database (qmdb) and what a block writes.
 //! * [`executor`]: the task owning state, speculative execution and finalization.
@@ -21,10 +22,11 @@ pub mod auth;
 pub mod block;
 pub mod commit;
 pub mod executor;
-pub mod feed;
 pub mod genesis;
 pub mod mempool;
 pub mod node;
+pub mod observer;
+pub mod oracle;
 pub mod replay;
 pub mod simulation;
 pub mod state;

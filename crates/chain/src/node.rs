@@ -3,8 +3,9 @@
 //! commonware runtime and any p2p network (the simulated one in tests, authenticated TCP in
 //! real nodes).
 //!
-//! Each validator uses six p2p channels: simplex's votes, certificates and resolver; marshal's
-//! backfill and block broadcast; and transaction gossip. Storage partitions are all named under
+//! Each validator uses seven p2p channels: simplex's votes, certificates and resolver; marshal's
+//! backfill and block broadcast; transaction gossip; and oracle observations (each validator's
+//! signed observation to every peer, kept newest-per-validator in the observation pool). Storage partitions are all named under
 //! the validator's prefix and survive restarts together (simplex's journal, marshal's archives,
 //! the state database).
 
@@ -38,7 +39,10 @@ use crate::block::Block;
 use crate::executor::{self, Executor, ExecutorMailbox, FinalizedReporter, Shared};
 use crate::genesis::Genesis;
 use crate::mempool::{Mempool, MempoolConfig};
+use crate::observer::{self, Observer, ObserverConfig};
+use crate::oracle::{self, ObservationPool};
 use crate::tx::{self, SignedTx, MAX_TX_BYTES};
+use commonware_cryptography::ed25519 as ed25519_key;
 
 /// Channel numbers.
 pub mod channel {
@@ -54,6 +58,8 @@ pub mod channel {
     pub const BLOCKS: u64 = 4;
     /// transaction gossip.
     pub const TXS: u64 = 5;
+    /// oracle observations.
+    pub const ORACLE: u64 = 6;
 }
 
 /// Per-peer rate limit of a channel (messages per second). The p2p layer sizes each channel's
@@ -63,6 +69,9 @@ pub fn quota(channel: u64) -> commonware_runtime::Quota {
     use commonware_utils::NZU32;
     if channel == self::channel::TXS {
         commonware_runtime::Quota::per_second(NZU32!(50_000))
+    } else if channel == self::channel::ORACLE {
+        // One observation per peer every few hundred ms; a burst allowance on top.
+        commonware_runtime::Quota::per_second(NZU32!(50))
     } else {
         commonware_runtime::Quota::per_second(NZU32!(5_000))
     }
@@ -87,7 +96,7 @@ pub fn max_message_size(validators: u32) -> u32 {
     ])
 }
 
-/// The six channels of a validator, each a (sender, receiver) pair.
+/// The seven channels of a validator, each a (sender, receiver) pair.
 #[derive(Debug)]
 pub struct Channels<S, R> {
     pub vote: (S, R),
@@ -96,6 +105,7 @@ pub struct Channels<S, R> {
     pub backfill: (S, R),
     pub blocks: (S, R),
     pub txs: (S, R),
+    pub oracle: (S, R),
 }
 
 /// Consensus timing.
@@ -126,8 +136,17 @@ impl Default for Timing {
     }
 }
 
+/// A validator's price observer and the key it signs with (its consensus key).
+#[derive(Debug)]
+pub struct OracleSetup {
+    /// The validator's key.
+    pub key: ed25519_key::PrivateKey,
+    /// Its sources and parameters.
+    pub observer: ObserverConfig,
+}
+
 /// A validator's configuration.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct NodeConfig {
     /// Prefix of every storage partition of this validator.
     pub prefix: String,
@@ -137,6 +156,9 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// Consensus timing.
     pub timing: Timing,
+    /// The price observer; `None` for a validator that observes nothing (it still verifies
+    /// and aggregates others' observations).
+    pub oracle: Option<OracleSetup>,
 }
 
 /// What the rest of the process (RPC, tests, metrics) holds of a running validator.
@@ -150,6 +172,8 @@ pub struct NodeHandle {
     pub shared: Arc<Shared>,
     /// The genesis block's digest.
     pub genesis_digest: Digest,
+    /// The newest observation of each validator this node has seen.
+    pub observations: Arc<Mutex<ObservationPool>>,
     gossip: futures::channel::mpsc::UnboundedSender<Bytes>,
     chain_id: tx::ChainId,
 }
@@ -441,10 +465,52 @@ where
         });
     }
 
+    // Oracle observations: ours out to every peer, everyone's in (signature checked, newest
+    // per validator kept).
+    let observations = Arc::new(Mutex::new(ObservationPool::default()));
+    let validators = Arc::new(genesis.sorted_validators());
+    let (mut oracle_sender, mut oracle_receiver) = channels.oracle;
+    if let Some(setup) = config.oracle {
+        let index = validators
+            .iter()
+            .position(|v| *v == me)
+            .ok_or_else(|| "observer: this node is not a validator".to_string())?;
+        let observer = Observer::new(setup.observer, setup.key, chain_id, index as u16)?;
+        let pool = observations.clone();
+        context.child("observer").spawn(move |ctx| {
+            observer::run(ctx, observer, pool, move |o| {
+                let _ = oracle_sender.send(
+                    Recipients::All,
+                    Bytes::from(oracle::encode_observation(o)),
+                    false,
+                );
+            })
+        });
+    }
+    {
+        let pool = observations.clone();
+        let validators = validators.clone();
+        context.child("oracle_in").spawn(move |_| async move {
+            while let Ok((_peer, msg)) = oracle_receiver.recv().await {
+                let Ok(o) = oracle::decode_observation(msg.as_ref()) else { continue };
+                if !o.verify(chain_id, &validators) {
+                    debug!(validator = o.validator, "observation with a bad signature dropped");
+                    continue;
+                }
+                pool.lock().unwrap_or_else(|e| e.into_inner()).insert(o);
+            }
+        });
+    }
+
     // The application and consensus.
-    let app =
-        crate::app::App::new(executor_mailbox.clone(), mempool.clone(), chain_id, strategy.clone())
-            .with_min_interval(config.timing.min_block_interval);
+    let app = crate::app::App::new(
+        executor_mailbox.clone(),
+        mempool.clone(),
+        observations.clone(),
+        chain_id,
+        strategy.clone(),
+    )
+    .with_min_interval(config.timing.min_block_interval);
     let wrapper = Inline::new(
         context.child("inline"),
         app,
@@ -490,6 +556,7 @@ where
         mempool,
         shared,
         genesis_digest,
+        observations,
         gossip: gossip_tx,
         chain_id,
     })

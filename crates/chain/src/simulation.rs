@@ -20,7 +20,8 @@ use commonware_utils::{ordered::Set, NZUsize};
 
 use crate::genesis::Genesis;
 use crate::mempool::MempoolConfig;
-use crate::node::{self, channel, Channels, NodeConfig, NodeHandle, Timing};
+use crate::node::{self, channel, Channels, NodeConfig, NodeHandle, OracleSetup, Timing};
+use crate::observer::{self, ObserverConfig};
 use crate::tx::{address_of, ChainId, PublicKey as TxPublicKey};
 
 /// A deterministic ed25519 key from a label and an index (tests and devnets only).
@@ -69,7 +70,8 @@ pub async fn start_network(
     oracle
 }
 
-/// Starts validator `key` (one of `participants`) on the simulated network.
+/// Starts validator `key` (one of `participants`) on the simulated network, observing the
+/// devnet price path (no scenario).
 pub async fn start_validator(
     context: deterministic::Context,
     oracle: &Oracle<PublicKey, deterministic::Context>,
@@ -77,10 +79,24 @@ pub async fn start_validator(
     key: PrivateKey,
     timing: Timing,
 ) -> Result<NodeHandle, String> {
+    let index = genesis.sorted_validators().iter().position(|v| *v == key.public_key());
+    let observer = observer::devnet(genesis, index.unwrap_or(0) as u64, None);
+    start_validator_with(context, oracle, genesis, key, timing, Some(observer)).await
+}
+
+/// [`start_validator`] with the given observer (`None`: this validator observes nothing).
+pub async fn start_validator_with(
+    context: deterministic::Context,
+    oracle: &Oracle<PublicKey, deterministic::Context>,
+    genesis: &Genesis,
+    key: PrivateKey,
+    timing: Timing,
+    observer: Option<ObserverConfig>,
+) -> Result<NodeHandle, String> {
     let me = key.public_key();
     let participants: Set<PublicKey> = Set::try_from(genesis.sorted_validators())
         .map_err(|_| "duplicate validator".to_string())?;
-    let scheme = scheme::Scheme::signer(node::CONSENSUS_NAMESPACE, participants, key)
+    let scheme = scheme::Scheme::signer(node::CONSENSUS_NAMESPACE, participants, key.clone())
         .ok_or_else(|| "key is not a validator".to_string())?;
     let control = oracle.control(me.clone());
     let mut regs = Vec::new();
@@ -91,6 +107,7 @@ pub async fn start_validator(
         channel::BACKFILL,
         channel::BLOCKS,
         channel::TXS,
+        channel::ORACLE,
     ] {
         regs.push(control.register(ch, node::quota(ch)).await.map_err(|e| format!("{e:?}"))?);
     }
@@ -103,12 +120,14 @@ pub async fn start_validator(
         backfill: next()?,
         blocks: next()?,
         txs: next()?,
+        oracle: next()?,
     };
     let config = NodeConfig {
         prefix: format!("v{}", hex(&me.as_ref()[..4])),
         genesis: std::sync::Arc::new(genesis.clone()),
         mempool: MempoolConfig::default(),
         timing,
+        oracle: observer.map(|observer| OracleSetup { key: key.clone(), observer }),
     };
     node::start(context, config, scheme, me, channels, control, oracle.manager(), Sequential).await
 }

@@ -11,17 +11,32 @@
 //!    revocations) take effect; its exchange actions join the block's engine batch, sent by the
 //!    principal (the signer, or the master an agent acts for).
 //!
+//! Before the transactions, the block's oracle observations: every signature is checked against
+//! the validator set (a bad one makes the block invalid), then `novation_oracle::aggregate`
+//! folds them into the oracle state and yields this block's index updates (quorum of stake,
+//! stake-weighted median, guards; see that module). Each market whose asset updated gets the new
+//! index in its ticks (block 1 seeds every market with its asset's genesis price).
+//!
 //! The engine then applies the whole batch with the block's time and index prices (cancels and
 //! post-only orders first, see the engine's docs), and each action's outcome (done, order id,
 //! or a typed rejection) is attributed back to its transaction.
 
+use std::sync::Arc;
+
+use commonware_cryptography::ed25519;
 use novation_engine::{Engine, Event, MarketId, Tx as EngineTx};
+use novation_oracle::aggregate::{BlockReport, ObservationError, OracleState};
+use novation_oracle::history::{IndexHistory, IndexPoint};
+use novation_oracle::AssetId;
 use novation_types::{Address, OrderId, PriceTicks};
 
 use crate::auth::Auth;
 use crate::block::Block;
 use crate::genesis::Genesis;
-use crate::tx::SignedTx;
+use crate::tx::{ChainId, SignedTx};
+
+/// Index points kept per asset for queries and TWAPs (about 14 minutes of 200 ms blocks).
+pub const INDEX_HISTORY_POINTS: usize = 4096;
 
 /// What became of one action of an authorized transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +65,10 @@ pub enum ExecError {
     Engine(novation_engine::BlockError),
     #[error("block height {got} does not follow {last}")]
     Height { last: u64, got: u64 },
+    #[error("observation of validator {0} has a bad signature")]
+    ObservationSignature(u16),
+    #[error("oracle: {0}")]
+    Oracle(ObservationError),
 }
 
 /// Everything one block's execution produced.
@@ -59,6 +78,19 @@ pub struct Executed {
     pub events: Vec<Event>,
     /// One outcome per transaction, in block order.
     pub outcomes: Vec<TxOutcome>,
+    /// What the oracle step did.
+    pub oracle: BlockReport,
+}
+
+/// What every block's execution needs from genesis and never changes.
+#[derive(Debug)]
+pub struct Constants {
+    /// The chain id (observation signatures are bound to it).
+    pub chain_id: ChainId,
+    /// The validators' keys in index order.
+    pub validators: Vec<ed25519::PublicKey>,
+    /// Per market: its asset and its tick size in nano-USD.
+    pub markets: Vec<(AssetId, u64)>,
 }
 
 /// The replicated state: the exchange engine plus the chain's replay protection and agents.
@@ -72,28 +104,44 @@ pub struct ChainState {
     pub height: u64,
     /// Time of the last executed block.
     pub time_ms: u64,
-    /// Index prices of the last executed block.
-    pub prices: Vec<(MarketId, PriceTicks)>,
+    /// The oracle: validators' latest observations and each asset's index.
+    pub oracle: OracleState,
+    /// Per asset, the index of recent blocks that updated it (derived from the blocks, not
+    /// committed; rebuilt by replay).
+    pub history: Vec<IndexHistory>,
     /// The faucet address, from genesis.
     pub faucet: Option<Address>,
+    /// Genesis constants.
+    pub constants: Arc<Constants>,
 }
 
 impl ChainState {
     /// The state at genesis (height 0).
     pub fn genesis(genesis: &Genesis) -> Result<ChainState, crate::genesis::GenesisError> {
         let engine = genesis.engine()?;
+        let oracle = genesis
+            .oracle_state()
+            .map_err(|e| crate::genesis::GenesisError::Oracle(e.to_string()))?;
+        let history =
+            genesis.oracle.assets.iter().map(|_| IndexHistory::new(INDEX_HISTORY_POINTS)).collect();
+        let constants = Constants {
+            chain_id: genesis.chain_id,
+            validators: genesis.sorted_validators(),
+            markets: genesis
+                .markets
+                .iter()
+                .map(|m| (m.asset, Genesis::market_params(m).tick_size_nano))
+                .collect(),
+        };
         Ok(ChainState {
             engine,
             auth: Auth::default(),
             height: 0,
             time_ms: genesis.time_ms,
-            prices: genesis
-                .markets
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (MarketId(i as u16), m.index))
-                .collect(),
+            oracle,
+            history,
             faucet: genesis.faucet,
+            constants: Arc::new(constants),
         })
     }
 
@@ -103,6 +151,7 @@ impl ChainState {
         if block.height != self.height + 1 {
             return Err(ExecError::Height { last: self.height, got: block.height });
         }
+        let (oracle, index_prices) = self.oracle_step(block)?;
         let mut outcomes = Vec::with_capacity(block.txs.len());
         let mut engine_txs: Vec<EngineTx> = Vec::with_capacity(block.txs.len());
         // Engine action index -> (transaction, action within it).
@@ -127,7 +176,7 @@ impl ChainState {
         let ctx = novation_engine::BlockContext {
             height: block.height,
             time_ms: block.time_ms,
-            index_prices: block.prices.clone(),
+            index_prices,
         };
         let events = self.engine.apply_block(&ctx, &engine_txs).map_err(ExecError::Engine)?;
         for event in &events {
@@ -151,8 +200,43 @@ impl ChainState {
         }
         self.height = block.height;
         self.time_ms = block.time_ms;
-        self.prices.clone_from(&block.prices);
-        Ok(Executed { events, outcomes })
+        Ok(Executed { events, outcomes, oracle })
+    }
+
+    /// The block's observations into the oracle; the index prices for the engine.
+    fn oracle_step(
+        &mut self,
+        block: &Block,
+    ) -> Result<(BlockReport, Vec<(MarketId, PriceTicks)>), ExecError> {
+        let c = &self.constants;
+        let mut observations = Vec::with_capacity(block.observations.len());
+        for o in &block.observations {
+            if !o.verify(c.chain_id, &c.validators) {
+                return Err(ExecError::ObservationSignature(o.validator));
+            }
+            observations.push((o.validator, o.observation.clone()));
+        }
+        let report = self
+            .oracle
+            .apply(block.height, block.time_ms, &observations)
+            .map_err(ExecError::Oracle)?;
+        for (asset, price) in report.updates() {
+            if let Some(h) = self.history.get_mut(usize::from(asset.0)) {
+                h.push(IndexPoint { height: block.height, time_ms: block.time_ms, price });
+            }
+        }
+        let assets = self.oracle.assets();
+        let mut index_prices = Vec::with_capacity(c.markets.len());
+        for (i, &(asset, tick)) in c.markets.iter().enumerate() {
+            let a = usize::from(asset.0);
+            let updated = report.assets.get(a).is_some_and(|r| r.index.is_some());
+            if updated || block.height == 1 {
+                if let Some(ticks) = assets.get(a).and_then(|s| s.index.to_ticks(tick)) {
+                    index_prices.push((MarketId(i as u16), PriceTicks(ticks)));
+                }
+            }
+        }
+        Ok((report, index_prices))
     }
 
     /// Runs replay protection and agent checks; on success consumes the nonce, applies the

@@ -1,7 +1,8 @@
 //! What a block writes into the state database, and the encoding of each value.
 //!
 //! Values are the engine's snapshots (see `novation_engine::snapshot`, whose module doc is the
-//! specification of what is committed) and the replay-protection records of [`crate::auth`],
+//! specification of what is committed), the oracle's validator and asset records
+//! (`novation_oracle::aggregate`) and the replay-protection records of [`crate::auth`],
 //! encoded with Borsh: a binary format specified to be deterministic and canonical for a given
 //! value (fixed-width little-endian integers, `u32` length prefixes, one-byte enum tags), which is
 //! what a committed value needs. Auth records use the chain's own commonware codec.
@@ -9,7 +10,9 @@
 use commonware_codec::Encode;
 use novation_engine::{AccountSnapshot, Engine, MarketId};
 
-use crate::commit::{account_key, global_key, market_key, signer_key, Key};
+use crate::commit::{
+    account_key, global_key, market_key, oracle_asset_key, oracle_validator_key, signer_key, Key,
+};
 use crate::executor::Level;
 use crate::state::ChainState;
 
@@ -24,7 +27,8 @@ pub fn decode_account(bytes: &[u8]) -> Option<AccountSnapshot> {
 }
 
 /// The writes of everything that changed since the last call (accounts and signers the state
-/// marked dirty; every market; the engine-wide record), in a deterministic order.
+/// marked dirty; every market; the engine-wide record; the oracle validators and assets that
+/// changed), in a deterministic order.
 pub fn collect_writes(state: &mut ChainState) -> Vec<(Key, Option<Vec<u8>>)> {
     let mut writes = Vec::new();
     for id in state.engine.take_dirty_accounts() {
@@ -43,6 +47,20 @@ pub fn collect_writes(state: &mut ChainState) -> Vec<(Key, Option<Vec<u8>>)> {
     for addr in state.auth.take_dirty() {
         let value = state.auth.record(addr).map(|r| r.encode().to_vec());
         writes.push((signer_key(addr), value));
+    }
+    let (validators, assets) = state.oracle.take_dirty();
+    for v in validators {
+        let value = state
+            .oracle
+            .validators()
+            .get(usize::from(v))
+            .map(|r| borsh::to_vec(r).unwrap_or_default());
+        writes.push((oracle_validator_key(v), value));
+    }
+    for a in assets {
+        let value =
+            state.oracle.assets().get(usize::from(a)).map(|r| borsh::to_vec(r).unwrap_or_default());
+        writes.push((oracle_asset_key(a), value));
     }
     writes
 }

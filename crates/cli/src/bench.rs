@@ -130,7 +130,8 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
     let result = cw_tokio::Runner::new(runtime_cfg).start(|ctx| async move {
         let mut nodes: Vec<NodeHandle> = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            let launch = crate::run::Launch { prefix: format!("v{i}"), key: key.clone(), listen: peers[i].1, peers: peers.clone() };
+            let observer = Some(novation_chain::observer::devnet(&genesis, i as u64, None));
+            let launch = crate::run::Launch { prefix: format!("v{i}"), key: key.clone(), listen: peers[i].1, peers: peers.clone(), observer };
             nodes.push(crate::run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2).await?);
         }
         // Wait for the chain to start, then fund the traders.

@@ -3,7 +3,7 @@
 //! ```text
 //! HOME/
 //!   config.toml      # key file, listen addresses, peers, logging
-//!   genesis.toml     # chain id, time, validators, faucet, markets, feed
+//!   genesis.toml     # chain id, time, validators and stakes, faucet, oracle, markets
 //!   validator.key    # hex ed25519 secret (consensus and p2p identity)
 //!   faucet.key       # hex ed25519 secret of the faucet (devnet/testnet only)
 //!   data/            # storage (consensus journal, block archives, state database)
@@ -14,9 +14,18 @@ use std::path::Path;
 
 use commonware_codec::{DecodeExt, Encode};
 use commonware_cryptography::{ed25519, Signer as _};
-use novation_chain::genesis::{FeedConfig, Genesis, GenesisMarket};
+use novation_chain::genesis::{Genesis, GenesisAsset, GenesisMarket, GenesisOracle};
+use novation_chain::observer::{
+    self, AssetSources, CachedSource, CsvSource, FixedSource, ObserverConfig, PriceSource,
+    ScenarioAt, SimSource, WeightedSource,
+};
 use novation_chain::tx::ChainId;
-use novation_types::{Address, PriceTicks, Quote};
+use novation_oracle::aggregate::OracleParams;
+use novation_oracle::replay::CsvSeries;
+use novation_oracle::simfeed::{Scenario, SimFeed};
+use novation_oracle::source::{parse_decimal, Exchange, SourceParams};
+use novation_oracle::AssetId;
+use novation_types::{Address, Quote};
 use serde::{Deserialize, Serialize};
 
 /// `config.toml`.
@@ -39,6 +48,216 @@ pub struct NodeFile {
     pub log_level: String,
     /// Every validator's p2p identity and address (this node included).
     pub peers: Vec<PeerFile>,
+    /// This validator's price observer (absent: it observes nothing).
+    #[serde(default)]
+    pub oracle: Option<ObserverFile>,
+}
+
+/// `[oracle]` in `config.toml`: how this validator observes prices.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ObserverFile {
+    /// Time between observations.
+    pub interval_ms: u64,
+    /// Fewest live sources for an asset to be reported.
+    pub min_sources: usize,
+    /// A source reading older than this is stale.
+    pub max_age_ms: u64,
+    /// A source reading timed further ahead than this is refused.
+    pub max_future_ms: u64,
+    /// Sources further than this from the median of the others are dropped (ppm).
+    pub outlier_ppm: u32,
+    /// Per asset, its sources.
+    pub assets: Vec<AssetSourcesFile>,
+}
+
+/// `[[oracle.assets]]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AssetSourcesFile {
+    /// The genesis asset symbol, e.g. `BTC`.
+    pub symbol: String,
+    /// Its sources.
+    pub sources: Vec<SourceFile>,
+}
+
+/// `[[oracle.assets.sources]]`: one price source.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// `sim`, `csv`, `fixed`, or an exchange: `binance`, `coinbase`, `kraken`, `okx`, `bybit`.
+    pub kind: String,
+    /// Weight in this validator's median.
+    pub weight: u32,
+    /// `sim`: the simulated venue number (its noise stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<u16>,
+    /// `sim`: a named scenario (`crash`, `squeeze`, `flash`), starting a minute after genesis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// `csv`: the file (time_ms,price per line), relative to the home folder; replayed from
+    /// the genesis time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `fixed`: the price in USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// Exchanges: the exchange's symbol for the pair (e.g. `BTCUSDT`, `BTC-USD`, `XBTUSD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<String>,
+    /// Exchanges: the API base URL (default: the exchange's public host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// An exchange source to poll in the background, feeding `cache`.
+#[derive(Clone, Debug)]
+pub struct Poller {
+    pub exchange: Exchange,
+    pub market: String,
+    pub base_url: String,
+    pub cache: CachedSource,
+}
+
+impl ObserverFile {
+    /// The devnet/testnet observer: every genesis asset on three simulated venues (weights
+    /// 3, 2, 2).
+    pub fn simulated(genesis: &Genesis) -> ObserverFile {
+        ObserverFile {
+            interval_ms: observer::DEVNET_INTERVAL_MS,
+            min_sources: 3,
+            max_age_ms: 10_000,
+            max_future_ms: 2_000,
+            outlier_ppm: 50_000,
+            assets: genesis
+                .oracle
+                .assets
+                .iter()
+                .map(|a| AssetSourcesFile {
+                    symbol: a.symbol.clone(),
+                    sources: [3u32, 2, 2]
+                        .iter()
+                        .enumerate()
+                        .map(|(v, &weight)| SourceFile {
+                            kind: "sim".into(),
+                            weight,
+                            venue: Some(v as u16),
+                            ..SourceFile::default()
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Builds the observer of validator `validator` (index in the sorted set), checking
+    /// everything; `scenario` overrides every `sim` source's scenario. Exchange sources come
+    /// back as pollers to run (their cache is the observer's source).
+    pub fn build(
+        &self,
+        genesis: &Genesis,
+        validator: u64,
+        home: &Path,
+        scenario: Option<ScenarioAt>,
+    ) -> Result<(ObserverConfig, Vec<Poller>), String> {
+        let params = SourceParams {
+            min_sources: self.min_sources,
+            max_age_ms: self.max_age_ms,
+            max_future_ms: self.max_future_ms,
+            outlier_ppm: self.outlier_ppm,
+        };
+        params.validate().map_err(|e| format!("config.toml [oracle]: {e}"))?;
+        if self.interval_ms == 0 || self.interval_ms > 60_000 {
+            return Err("config.toml [oracle]: interval_ms must be in 1..=60000".into());
+        }
+        let mut pollers = Vec::new();
+        let mut assets = Vec::new();
+        for a in &self.assets {
+            let at = |msg: String| format!("config.toml [oracle] asset {}: {msg}", a.symbol);
+            let id = genesis.asset_id(&a.symbol).ok_or_else(|| at("not a genesis asset".into()))?;
+            let start = genesis.oracle.assets[usize::from(id.0)].price;
+            if a.sources.is_empty() || a.sources.len() > observer::SOURCES_PER_ASSET_MAX {
+                return Err(at(format!("list 1 to {} sources", observer::SOURCES_PER_ASSET_MAX)));
+            }
+            let mut sources = Vec::new();
+            for (i, src) in a.sources.iter().enumerate() {
+                let at = |msg: String| at(format!("source {i} ({}): {msg}", src.kind));
+                if src.weight == 0 {
+                    return Err(at("weight must be positive".into()));
+                }
+                let source: Box<dyn PriceSource> = match src.kind.as_str() {
+                    "sim" => {
+                        let scenario = match (&scenario, &src.scenario) {
+                            (Some(s), _) => Some(*s),
+                            (None, Some(name)) => Some(ScenarioAt {
+                                scenario: name
+                                    .parse::<Scenario>()
+                                    .map_err(|e| at(e.to_string()))?,
+                                // A minute after genesis.
+                                at_ms: genesis.time_ms.saturating_add(60_000),
+                            }),
+                            (None, None) => None,
+                        };
+                        let cfg =
+                            observer::devnet_path(genesis, usize::from(id.0), start, scenario);
+                        let feed = SimFeed::new(cfg).map_err(|e| at(e.to_string()))?;
+                        Box::new(SimSource {
+                            feed,
+                            validator,
+                            venue: src.venue.unwrap_or(i as u16),
+                        })
+                    }
+                    "csv" => {
+                        let path = src.path.as_deref().ok_or_else(|| at("needs path".into()))?;
+                        let full = home.join(path);
+                        let text = std::fs::read_to_string(&full)
+                            .map_err(|e| at(format!("{}: {e}", full.display())))?;
+                        let series = CsvSeries::parse(&text)
+                            .map_err(|e| at(format!("{}: {e}", full.display())))?
+                            .rebased(genesis.time_ms)
+                            .ok_or_else(|| {
+                                at("the series cannot start at the genesis time".into())
+                            })?;
+                        Box::new(CsvSource { series: std::sync::Arc::new(series) })
+                    }
+                    "fixed" => {
+                        let text = src.price.as_deref().ok_or_else(|| at("needs price".into()))?;
+                        let p = parse_decimal(text).map_err(|e| at(e.to_string()))?;
+                        Box::new(FixedSource(p))
+                    }
+                    name => {
+                        let exchange = name.parse::<Exchange>().map_err(|_| {
+                            at("unknown kind (sim, csv, fixed, binance, coinbase, kraken, okx, bybit)".into())
+                        })?;
+                        let market = src.market.clone().ok_or_else(|| {
+                            at("needs market (the exchange's pair symbol)".into())
+                        })?;
+                        let cache = CachedSource::new(format!("{name} {market}"));
+                        pollers.push(Poller {
+                            exchange,
+                            market,
+                            base_url: src
+                                .base_url
+                                .clone()
+                                .unwrap_or_else(|| exchange.default_base_url().to_string()),
+                            cache: cache.clone(),
+                        });
+                        Box::new(cache)
+                    }
+                };
+                sources.push(WeightedSource { source, weight: src.weight });
+            }
+            assets.push(AssetSources { asset: id, sources });
+        }
+        assets.sort_by_key(|a| a.asset);
+        if assets.windows(2).any(|w| w[0].asset == w[1].asset) {
+            return Err("config.toml [oracle]: an asset is listed twice".into());
+        }
+        let config = ObserverConfig {
+            interval: std::time::Duration::from_millis(self.interval_ms),
+            params,
+            assets,
+            tamper: None,
+        };
+        Ok((config, pollers))
+    }
 }
 
 fn default_level() -> String {
@@ -61,19 +280,47 @@ pub struct GenesisFile {
     pub time_ms: u64,
     /// Hex ed25519 public keys.
     pub validators: Vec<String>,
+    /// Oracle stake per validator, aligned with `validators` (empty: one each).
+    #[serde(default)]
+    pub stakes: Vec<u64>,
     /// Hex address of the faucet.
     pub faucet: Option<String>,
+    pub oracle: OracleFile,
     pub markets: Vec<MarketFile>,
-    pub feed_seed: u64,
-    pub feed_step_ppm: u32,
+}
+
+/// `[oracle]` in `genesis.toml`: the consensus-side oracle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OracleFile {
+    /// Stake behind valid prices needed for an update (basis points of the total).
+    pub quorum_bps: u32,
+    /// Observations older than this (vs. the block time) do not count.
+    pub max_age_ms: u64,
+    /// Observations timed further ahead of the block are dropped.
+    pub max_future_ms: u64,
+    /// Prices further than this from the index are dropped (ppm).
+    pub deviation_ppm: u32,
+    /// The band is lifted after this many blocks without an update.
+    pub rebase_after_blocks: u64,
+    /// Largest index move per block (ppm).
+    pub clamp_ppm: u32,
+    pub assets: Vec<AssetFile>,
+}
+
+/// `[[oracle.assets]]` in `genesis.toml`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AssetFile {
+    pub symbol: String,
+    /// The first index price in USD, e.g. "100000".
+    pub price: String,
 }
 
 /// One market in `genesis.toml`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MarketFile {
     pub symbol: String,
-    /// First index price in ticks ($0.1).
-    pub index_ticks: u64,
+    /// The oracle asset the market follows (its symbol).
+    pub asset: String,
     /// Insurance seed in USDC atoms (10^-6).
     pub insurance_atoms: i64,
 }
@@ -125,18 +372,36 @@ impl GenesisFile {
             chain_id: g.chain_id.0,
             time_ms: g.time_ms,
             validators: g.validators.iter().map(|v| hex(&v.encode())).collect(),
+            stakes: g.stakes.clone(),
             faucet: g.faucet.map(|a| hex(&a.0)),
+            oracle: OracleFile {
+                quorum_bps: g.oracle.params.quorum_bps,
+                max_age_ms: g.oracle.params.max_age_ms,
+                max_future_ms: g.oracle.params.max_future_ms,
+                deviation_ppm: g.oracle.params.deviation_ppm,
+                rebase_after_blocks: g.oracle.params.rebase_after_blocks,
+                clamp_ppm: g.oracle.params.clamp_ppm,
+                assets: g
+                    .oracle
+                    .assets
+                    .iter()
+                    .map(|a| AssetFile { symbol: a.symbol.clone(), price: a.price.to_decimal() })
+                    .collect(),
+            },
             markets: g
                 .markets
                 .iter()
                 .map(|m| MarketFile {
                     symbol: m.symbol.clone(),
-                    index_ticks: m.index.0,
+                    asset: g
+                        .oracle
+                        .assets
+                        .get(usize::from(m.asset.0))
+                        .map(|a| a.symbol.clone())
+                        .unwrap_or_default(),
                     insurance_atoms: i64::try_from(m.insurance.0).unwrap_or(i64::MAX),
                 })
                 .collect(),
-            feed_seed: g.feed.seed,
-            feed_step_ppm: g.feed.step_ppm,
         }
     }
 
@@ -145,21 +410,49 @@ impl GenesisFile {
         let validators =
             self.validators.iter().map(|v| parse_public_key(v)).collect::<Result<Vec<_>, _>>()?;
         let faucet = self.faucet.as_deref().map(parse_address).transpose()?;
+        let o = &self.oracle;
+        let assets = o
+            .assets
+            .iter()
+            .map(|a| {
+                let price = parse_decimal(&a.price).map_err(|e| {
+                    format!("genesis.toml: asset {}: price {:?}: {e}", a.symbol, a.price)
+                })?;
+                Ok(GenesisAsset { symbol: a.symbol.clone(), price })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let markets = self
+            .markets
+            .iter()
+            .map(|m| {
+                let asset = assets.iter().position(|a| a.symbol == m.asset).ok_or_else(|| {
+                    format!("genesis.toml: market {}: unknown asset {:?}", m.symbol, m.asset)
+                })?;
+                Ok(GenesisMarket {
+                    symbol: m.symbol.clone(),
+                    asset: AssetId(asset as u16),
+                    insurance: Quote(i128::from(m.insurance_atoms)),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let g = Genesis {
             chain_id: ChainId(self.chain_id),
             time_ms: self.time_ms,
             validators,
+            stakes: self.stakes.clone(),
             faucet,
-            markets: self
-                .markets
-                .iter()
-                .map(|m| GenesisMarket {
-                    symbol: m.symbol.clone(),
-                    index: PriceTicks(m.index_ticks),
-                    insurance: Quote(i128::from(m.insurance_atoms)),
-                })
-                .collect(),
-            feed: FeedConfig { seed: self.feed_seed, step_ppm: self.feed_step_ppm },
+            markets,
+            oracle: GenesisOracle {
+                params: OracleParams {
+                    quorum_bps: o.quorum_bps,
+                    max_age_ms: o.max_age_ms,
+                    max_future_ms: o.max_future_ms,
+                    deviation_ppm: o.deviation_ppm,
+                    rebase_after_blocks: o.rebase_after_blocks,
+                    clamp_ppm: o.clamp_ppm,
+                },
+                assets,
+            },
         };
         g.validate().map_err(|e| format!("genesis: {e}"))?;
         Ok(g)
@@ -169,6 +462,8 @@ impl GenesisFile {
 /// A loaded home folder.
 #[derive(Debug)]
 pub struct Home {
+    /// The folder.
+    pub dir: std::path::PathBuf,
     pub node: NodeFile,
     pub genesis: Genesis,
     pub key: ed25519::PrivateKey,
@@ -176,6 +471,23 @@ pub struct Home {
 }
 
 impl Home {
+    /// This validator's observer, built and checked from `[oracle]` (`None` if absent), with
+    /// `scenario` replacing every simulated source's scenario.
+    pub fn observer(
+        &self,
+        scenario: Option<ScenarioAt>,
+    ) -> Result<Option<(ObserverConfig, Vec<Poller>)>, String> {
+        let Some(o) = &self.node.oracle else { return Ok(None) };
+        let me = self.key.public_key();
+        let index = self
+            .genesis
+            .sorted_validators()
+            .iter()
+            .position(|v| *v == me)
+            .ok_or("this node's key is not a genesis validator")?;
+        o.build(&self.genesis, index as u64, &self.dir, scenario).map(Some)
+    }
+
     /// Loads `dir`.
     pub fn load(dir: &Path) -> Result<Home, String> {
         let read = |name: &str| {
@@ -198,7 +510,7 @@ impl Home {
             Some(f) => Some(read_key(&dir.join(f))?),
             None => None,
         };
-        Ok(Home { node, genesis, key, faucet_key })
+        Ok(Home { dir: dir.to_path_buf(), node, genesis, key, faucet_key })
     }
 
     /// Writes a home folder.

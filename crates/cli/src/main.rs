@@ -61,6 +61,10 @@ enum Command {
         /// Stop after this many seconds (0: run until SIGINT/SIGTERM).
         #[arg(long, default_value_t = 0)]
         seconds: u64,
+        /// Run a named oracle scenario on the simulated price feed: `crash` (−50% over a few
+        /// minutes), `squeeze` (+500%), `flash` (−30% and back).
+        #[arg(long)]
+        scenario: Option<String>,
     },
     /// Write home folders for N validators running as separate processes on 127.0.0.1.
     Testnet {
@@ -122,9 +126,19 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Devnet { validators, home, rpc_port, p2p_port, fresh, log_json, seconds } => {
-            devnet(validators, &home, rpc_port, p2p_port, fresh, log_json, seconds)
-        }
+        Command::Devnet {
+            validators,
+            home,
+            rpc_port,
+            p2p_port,
+            fresh,
+            log_json,
+            seconds,
+            scenario,
+        } => devnet(
+            DevnetOptions { n: validators, rpc_port, p2p_port, fresh, log_json, seconds, scenario },
+            &home,
+        ),
         Command::Testnet { validators, output, base_port, rpc_base_port } => {
             testnet(validators, &output, base_port, rpc_base_port)
         }
@@ -210,6 +224,7 @@ fn write_homes(
             log_json: false,
             log_level: "info".into(),
             peers: peers.clone(),
+            oracle: Some(config::ObserverFile::simulated(&genesis)),
         };
         Home::write(&dir, &node, &genesis, key, Some(&faucet))?;
         dirs.push(dir);
@@ -260,6 +275,7 @@ async fn serve_rpc(
         metrics_label,
         faucet_nonce: AtomicU64::new(0),
         now_ms: Box::new(now_ms),
+        assets: genesis.oracle.assets.iter().map(|a| a.symbol.clone()).collect(),
     });
     let watcher = state.clone();
     tokio::spawn(async move {
@@ -320,15 +336,31 @@ async fn shutdown(ctx: cw_tokio::Context, accepting: &AtomicBool) {
     }
 }
 
-fn devnet(
+/// `novation devnet`'s options.
+#[derive(Debug)]
+struct DevnetOptions {
     n: usize,
-    home: &Path,
     rpc_port: u16,
     p2p_port: u16,
     fresh: bool,
     log_json: bool,
     seconds: u64,
-) -> Result<(), String> {
+    scenario: Option<String>,
+}
+
+fn devnet(opts: DevnetOptions, home: &Path) -> Result<(), String> {
+    let DevnetOptions { n, rpc_port, p2p_port, fresh, log_json, seconds, scenario } = opts;
+    // A scenario starts 30 s after this launch, on every validator's simulated feed.
+    let scenario = scenario
+        .map(|s| {
+            s.parse::<novation_oracle::simfeed::Scenario>()
+                .map(|scenario| novation_chain::observer::ScenarioAt {
+                    scenario,
+                    at_ms: now_ms() + 30_000,
+                })
+                .map_err(|e| format!("--scenario: {e}"))
+        })
+        .transpose()?;
     if fresh && home.exists() {
         std::fs::remove_dir_all(home).map_err(|e| format!("{}: {e}", home.display()))?;
     }
@@ -337,23 +369,33 @@ fn devnet(
     } else {
         write_homes(n, home, p2p_port, rpc_port, "devnet")?
     };
-    let homes = dirs.iter().map(|d| Home::load(d)).collect::<Result<Vec<_>, _>>()?;
+    let homes = dirs
+        .iter()
+        .map(|d| Home::load(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{e} (a devnet home from an older version? use --fresh)"))?;
     if homes.first().map(|h| h.genesis.validators.len()) != Some(n) {
         return Err(format!("{} holds a devnet of another size; use --fresh", home.display()));
     }
+    let observers = homes.iter().map(|h| h.observer(scenario)).collect::<Result<Vec<_>, _>>()?;
     let storage = home.join("data");
     let cfg = cw_tokio::Config::new().with_storage_directory(&storage).with_catch_panics(false);
     cw_tokio::Runner::new(cfg).start(|ctx| async move {
         init_logs(&ctx, log_json, "info");
         let accepting = Arc::new(AtomicBool::new(true));
         let mut handles = Vec::new();
-        for (i, h) in homes.into_iter().enumerate() {
+        for (i, (h, observer)) in homes.into_iter().zip(observers).enumerate() {
             let genesis = Arc::new(h.genesis.clone());
+            let observer = observer.map(|(config, pollers)| {
+                run::spawn_pollers(pollers, config.interval);
+                config
+            });
             let launch = run::Launch {
                 prefix: format!("v{i}"),
                 key: h.key.clone(),
                 listen: h.node.p2p_listen,
                 peers: peers_of(&h.node)?,
+                observer,
             };
             let node = run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2)
                 .await?;
@@ -384,17 +426,23 @@ fn peers_of(node: &NodeFile) -> Result<Vec<(ed25519::PublicKey, SocketAddr)>, St
 
 fn start(home: &Path) -> Result<(), String> {
     let h = Home::load(home)?;
+    let observer = h.observer(None)?;
     let storage = home.join("data");
     let cfg = cw_tokio::Config::new().with_storage_directory(&storage).with_catch_panics(false);
     cw_tokio::Runner::new(cfg).start(|ctx| async move {
         init_logs(&ctx, h.node.log_json, &h.node.log_level);
         let accepting = Arc::new(AtomicBool::new(true));
         let genesis = Arc::new(h.genesis.clone());
+        let observer = observer.map(|(config, pollers)| {
+            run::spawn_pollers(pollers, config.interval);
+            config
+        });
         let launch = run::Launch {
             prefix: "node".into(),
             key: h.key.clone(),
             listen: h.node.p2p_listen,
             peers: peers_of(&h.node)?,
+            observer,
         };
         let node = run::start_validator(ctx.child("validator"), genesis.clone(), launch, 2).await?;
         serve_rpc(

@@ -10,6 +10,9 @@
 //! | GET | `/account/{address}/{sub}` | the account's state, its committed value, proof check |
 //! | GET | `/book/{market}?depth=N` | L2 levels |
 //! | GET | `/block/{height}` | digest and state root of a recent finalized block |
+//! | GET | `/oracle` | every asset's index and last update, every validator's stake and latest included observation, the observation pool |
+//! | GET | `/oracle/{asset}/history?from_height=H&limit=N` | the asset's per-block index points |
+//! | GET | `/oracle/{asset}/twap?from_ms=A&to_ms=B` | the time-weighted index over block time |
 //! | POST | `/faucet` | `{"address", "sub", "usdc"}` → `{"hash"}` (when the node holds the faucet key) |
 //! | GET | `/health`, `/metrics` | liveness; Prometheus text |
 
@@ -57,6 +60,8 @@ pub struct RpcState {
     pub faucet_nonce: AtomicU64,
     /// Clock (ms since the epoch) for mempool admission and nonces.
     pub now_ms: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// Oracle asset symbols, by asset id.
+    pub assets: Vec<String>,
 }
 
 /// The router.
@@ -71,6 +76,9 @@ pub fn router(state: Arc<RpcState>) -> Router {
         .route("/book/{market}", get(book))
         .route("/block/{height}", get(block))
         .route("/faucet", post(faucet))
+        .route("/oracle", get(oracle))
+        .route("/oracle/{asset}/history", get(oracle_history))
+        .route("/oracle/{asset}/twap", get(oracle_twap))
         .layer(DefaultBodyLimit::max(BODY_MAX))
         .with_state(state)
 }
@@ -298,5 +306,128 @@ async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) 
     match s.node.submit(&bytes, now) {
         Ok(hash) => Json(json!({ "hash": hex(&hash), "faucet": hex(&tx::address_of(&tx::PublicKey::Ed25519(key.public_key())).0) })).into_response(),
         Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+fn price_json(p: novation_oracle::OraclePrice) -> Value {
+    json!({ "nano_usd": p.0, "usd": p.to_decimal() })
+}
+
+async fn oracle(State(s): State<Arc<RpcState>>) -> Response {
+    let symbols = s.assets.clone();
+    let view = s
+        .node
+        .executor
+        .query(move |st| {
+            let o = &st.oracle;
+            let assets: Vec<Value> = o
+                .assets()
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    json!({
+                        "asset": i,
+                        "symbol": symbols.get(i),
+                        "index": price_json(a.index),
+                        "updated_height": a.updated_height,
+                        "updated_ms": a.updated_ms,
+                        "age_blocks": st.height.saturating_sub(a.updated_height),
+                        "converging": a.converging,
+                    })
+                })
+                .collect();
+            let validators: Vec<Value> = o
+                .validators()
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    json!({
+                        "validator": i,
+                        "stake": v.stake,
+                        "latest": v.latest.as_ref().map(|l| json!({
+                            "time_ms": l.time_ms,
+                            "prices": l.prices.iter().map(|(a, p)| json!({ "asset": a.0, "price": price_json(*p) })).collect::<Vec<_>>(),
+                        })),
+                    })
+                })
+                .collect();
+            json!({
+                "height": st.height,
+                "time_ms": st.time_ms,
+                "params": {
+                    "quorum_bps": o.params().quorum_bps,
+                    "max_age_ms": o.params().max_age_ms,
+                    "max_future_ms": o.params().max_future_ms,
+                    "deviation_ppm": o.params().deviation_ppm,
+                    "rebase_after_blocks": o.params().rebase_after_blocks,
+                    "clamp_ppm": o.params().clamp_ppm,
+                },
+                "total_stake": o.total_stake(),
+                "assets": assets,
+                "validators": validators,
+            })
+        })
+        .await;
+    let Some(mut view) = view else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "node stopping");
+    };
+    let pool = s.node.observations.lock().map(|p| p.len()).unwrap_or(0);
+    view["observation_pool"] = json!(pool);
+    Json(view).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    from_height: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// Most history points one request returns.
+pub const HISTORY_LIMIT_MAX: usize = 1000;
+
+async fn oracle_history(
+    State(s): State<Arc<RpcState>>,
+    Path(asset): Path<u16>,
+    Query(q): Query<HistoryQuery>,
+) -> Response {
+    let from = q.from_height.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100).clamp(1, HISTORY_LIMIT_MAX);
+    let points = s
+        .node
+        .executor
+        .query(move |st| st.history.get(usize::from(asset)).map(|h| h.since(from, limit)))
+        .await
+        .flatten();
+    let Some(points) = points else { return error(StatusCode::NOT_FOUND, "no such asset") };
+    Json(json!({
+        "asset": asset,
+        "symbol": s.assets.get(usize::from(asset)),
+        "points": points.iter().map(|p| json!({ "height": p.height, "time_ms": p.time_ms, "price": price_json(p.price) })).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct TwapQuery {
+    from_ms: u64,
+    to_ms: u64,
+}
+
+async fn oracle_twap(
+    State(s): State<Arc<RpcState>>,
+    Path(asset): Path<u16>,
+    Query(q): Query<TwapQuery>,
+) -> Response {
+    let r = s
+        .node
+        .executor
+        .query(move |st| st.history.get(usize::from(asset)).map(|h| h.twap(q.from_ms, q.to_ms)))
+        .await
+        .flatten();
+    match r {
+        None => error(StatusCode::NOT_FOUND, "no such asset"),
+        Some(Err(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Some(Ok(p)) => Json(json!({ "asset": asset, "from_ms": q.from_ms, "to_ms": q.to_ms, "twap": price_json(p) }))
+            .into_response(),
     }
 }

@@ -17,7 +17,8 @@ use commonware_stream::{
 use commonware_utils::{ordered::Map, ordered::Set, NZUsize};
 use novation_chain::genesis::Genesis;
 use novation_chain::mempool::MempoolConfig;
-use novation_chain::node::{self, channel, Channels, NodeConfig, NodeHandle, Timing};
+use novation_chain::node::{self, channel, Channels, NodeConfig, NodeHandle, OracleSetup, Timing};
+use novation_chain::observer::ObserverConfig;
 
 /// One validator to start in this process.
 #[derive(Debug)]
@@ -30,6 +31,8 @@ pub struct Launch {
     pub listen: SocketAddr,
     /// Every validator's key and address.
     pub peers: Vec<(ed25519::PublicKey, SocketAddr)>,
+    /// The price observer (`None`: this validator observes nothing).
+    pub observer: Option<ObserverConfig>,
 }
 
 /// Starts a validator on authenticated p2p; returns its handle.
@@ -75,10 +78,13 @@ pub async fn start_validator(
         backfill: reg(channel::BACKFILL),
         blocks: reg(channel::BLOCKS),
         txs: reg(channel::TXS),
+        oracle: reg(channel::ORACLE),
     };
     network.start();
     let participants: Set<ed25519::PublicKey> = Set::try_from(genesis.sorted_validators())
         .map_err(|_| "duplicate validator".to_string())?;
+    let oracle_setup =
+        launch.observer.map(|observer| OracleSetup { key: launch.key.clone(), observer });
     let signer = scheme::Scheme::signer(node::CONSENSUS_NAMESPACE, participants, launch.key)
         .ok_or_else(|| "this key is not a genesis validator".to_string())?;
     let strategy =
@@ -88,6 +94,44 @@ pub async fn start_validator(
         genesis,
         mempool: MempoolConfig::default(),
         timing: Timing::default(),
+        oracle: oracle_setup,
     };
     node::start(context, config, signer, me, channels, oracle.clone(), oracle, strategy).await
+}
+
+/// Polls each exchange source in the background (on the current tokio runtime), storing every
+/// good reading in its cache; a failure leaves the cache to go stale and is logged.
+pub fn spawn_pollers(pollers: Vec<crate::config::Poller>, interval: Duration) {
+    if pollers.is_empty() {
+        return;
+    }
+    let client = match novation_feeds::client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTP client: exchange sources disabled");
+            return;
+        }
+    };
+    for p in pollers {
+        let client = client.clone();
+        ::tokio::spawn(async move {
+            let source = novation_feeds::HttpSource {
+                exchange: p.exchange,
+                symbol: p.market.clone(),
+                base_url: p.base_url.clone(),
+            };
+            loop {
+                match source.fetch(&client).await {
+                    Ok(t) => {
+                        let now = crate::now_ms();
+                        p.cache.store(t.price, t.time_ms.unwrap_or(now));
+                    }
+                    Err(e) => {
+                        tracing::warn!(exchange = %p.exchange, market = %p.market, error = %e, "price source failed")
+                    }
+                }
+                ::tokio::time::sleep(interval).await;
+            }
+        });
+    }
 }

@@ -281,7 +281,8 @@ impl OracleState {
                 .collect(),
             total_stake,
             dirty_validators: Vec::new(),
-            dirty_assets: Vec::new(),
+            // Every asset's genesis record is written with the genesis state.
+            dirty_assets: (0..prices.len() as u16).collect(),
         })
     }
 
@@ -701,6 +702,7 @@ mod tests {
     #[test]
     fn dirty_sets_name_what_changed() {
         let mut s = state(&[1, 1, 1]);
+        assert_eq!(s.take_dirty(), (vec![], vec![0, 1]), "genesis assets");
         let t = T0 + 100;
         let block: Vec<_> = (0..3).map(|v| (v, btc_only(t, usd(100_001)))).collect();
         s.apply(1, t, &block).unwrap();

@@ -31,6 +31,7 @@ use futures::channel::oneshot;
 use novation_chain::executor::TxStatus;
 use novation_chain::genesis::Genesis;
 use novation_chain::node::{NodeHandle, Timing};
+use novation_chain::observer::{self, ScenarioAt, Tamper};
 use novation_chain::simulation::{self, key, link};
 use novation_chain::tx::{
     address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody,
@@ -165,6 +166,18 @@ pub struct Admitted {
     pub at_ms: u64,
 }
 
+/// What a validator's price observer does.
+#[allow(dead_code)] // not every simulation file uses every mode
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObserverMode {
+    /// Observes the devnet path honestly.
+    Honest,
+    /// Observes, then reports tampered prices (a lying validator).
+    Tamper(Tamper),
+    /// Observes nothing (its feeds are down).
+    Off,
+}
+
 /// How a validator slot is run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -181,6 +194,8 @@ pub struct Slot {
     pub incarnations: u32,
     /// Observations of earlier incarnations (and of earlier runtimes, after a full crash).
     pub past: Observed,
+    /// Its price observer, for incarnations started from now on.
+    pub observer: ObserverMode,
 }
 
 impl std::fmt::Debug for Slot {
@@ -203,6 +218,8 @@ pub struct Cluster {
     pub link: Link,
     /// Consensus timing of validators started from now on.
     pub timing: Timing,
+    /// The price scenario on the simulated feed, for validators started from now on.
+    pub scenario: Option<ScenarioAt>,
     pub slots: Vec<Slot>,
     /// The validators traffic may be sent to (honest and running).
     live: Arc<Mutex<Vec<Option<NodeHandle>>>>,
@@ -230,6 +247,7 @@ impl Cluster {
                 task: None,
                 incarnations: 0,
                 past: Observed::default(),
+                observer: ObserverMode::Honest,
             })
             .collect();
         Cluster {
@@ -240,6 +258,7 @@ impl Cluster {
             publics,
             link,
             timing: timing(),
+            scenario: None,
             slots,
             live: Arc::new(Mutex::new(vec![None; n])),
             admitted: Arc::new(Mutex::new(Vec::new())),
@@ -271,6 +290,15 @@ impl Cluster {
         let genesis = self.genesis.clone();
         let key = self.keys[i].clone();
         let timing = self.timing;
+        let index = genesis.sorted_validators().iter().position(|v| *v == key.public_key());
+        let mode = self.slots[i].observer;
+        let observer = (mode != ObserverMode::Off).then(|| {
+            let mut o = observer::devnet(&genesis, index.unwrap_or(0) as u64, self.scenario);
+            if let ObserverMode::Tamper(t) = mode {
+                o.tamper = Some(t);
+            }
+            o
+        });
         let slot = &mut self.slots[i];
         assert!(slot.node.is_none(), "validator {i} already runs");
         let task = self
@@ -279,7 +307,9 @@ impl Cluster {
             .with_attribute("index", i)
             .with_attribute("incarnation", slot.incarnations)
             .spawn(move |c| async move {
-                let node = simulation::start_validator(c, &oracle, &genesis, key, timing).await;
+                let node =
+                    simulation::start_validator_with(c, &oracle, &genesis, key, timing, observer)
+                        .await;
                 let _ = tx.send(node);
                 futures::future::pending::<()>().await
             });
