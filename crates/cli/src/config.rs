@@ -534,3 +534,109 @@ impl Home {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use novation_chain::simulation;
+
+    fn genesis() -> Genesis {
+        let keys: Vec<_> = (0..4).map(|i| simulation::key("validator", i).public_key()).collect();
+        simulation::genesis(&keys, 1_800_000_000_000)
+    }
+
+    fn build(f: impl FnOnce(&mut ObserverFile)) -> Result<(ObserverConfig, Vec<Poller>), String> {
+        let g = genesis();
+        let mut o = ObserverFile::simulated(&g);
+        f(&mut o);
+        o.build(&g, 0, Path::new("/nonexistent-home"), None)
+    }
+
+    #[test]
+    fn the_simulated_observer_builds_and_bad_ones_say_why() {
+        let (config, pollers) = build(|_| {}).expect("valid");
+        assert_eq!(config.assets.len(), 2);
+        assert!(pollers.is_empty());
+        let err = |f: fn(&mut ObserverFile)| build(f).unwrap_err();
+        assert!(
+            err(|o| o.assets[0].symbol = "DOGE".into()).contains("asset DOGE: not a genesis asset")
+        );
+        assert!(err(|o| o.assets[0].sources[0].kind = "ftx".into()).contains("unknown kind"));
+        assert!(err(|o| o.assets[0].sources[1].weight = 0)
+            .contains("source 1 (sim): weight must be positive"));
+        assert!(err(|o| o.assets[0].sources[0].scenario = Some("moon".into()))
+            .contains("unknown scenario"));
+        assert!(err(|o| o.assets[0].sources.clear()).contains("list 1 to"));
+        assert!(err(|o| o.min_sources = 0).contains("min_sources"));
+        assert!(err(|o| o.interval_ms = 0).contains("interval_ms"));
+        assert!(err(|o| o.assets[1].symbol = "BTC".into()).contains("listed twice"));
+        assert!(err(|o| {
+            o.assets[0].sources[0] =
+                SourceFile { kind: "csv".into(), weight: 1, ..SourceFile::default() }
+        })
+        .contains("needs path"));
+        assert!(err(|o| {
+            o.assets[0].sources[0] = SourceFile {
+                kind: "csv".into(),
+                weight: 1,
+                path: Some("missing.csv".into()),
+                ..SourceFile::default()
+            }
+        })
+        .contains("missing.csv"));
+        assert!(err(|o| {
+            o.assets[0].sources[0] = SourceFile {
+                kind: "fixed".into(),
+                weight: 1,
+                price: Some("NaN".into()),
+                ..SourceFile::default()
+            }
+        })
+        .contains("source 0 (fixed)"));
+        assert!(err(|o| {
+            o.assets[0].sources[0] =
+                SourceFile { kind: "binance".into(), weight: 1, ..SourceFile::default() }
+        })
+        .contains("needs market"));
+    }
+
+    #[test]
+    fn exchange_sources_become_pollers() {
+        let (_, pollers) = build(|o| {
+            o.assets[0].sources[0] = SourceFile {
+                kind: "kraken".into(),
+                weight: 1,
+                market: Some("XBTUSD".into()),
+                ..SourceFile::default()
+            };
+        })
+        .expect("valid");
+        assert_eq!(pollers.len(), 1);
+        assert_eq!(pollers[0].base_url, Exchange::Kraken.default_base_url());
+    }
+
+    #[test]
+    fn genesis_file_round_trips_and_bad_ones_say_why() {
+        let g = genesis();
+        let file = GenesisFile::from_genesis(&g);
+        let text = toml::to_string_pretty(&file).expect("toml");
+        let back: GenesisFile = toml::from_str(&text).expect("parse");
+        assert_eq!(back.to_genesis().expect("valid"), g);
+        let bad = |f: fn(&mut GenesisFile)| {
+            let mut b = back.clone();
+            f(&mut b);
+            b.to_genesis().unwrap_err()
+        };
+        assert!(bad(|b| b.markets[0].asset = "SOL".into()).contains("unknown asset"));
+        assert!(bad(|b| b.oracle.assets[0].price = "-5".into()).contains("asset BTC: price"));
+        assert!(bad(|b| b.oracle.quorum_bps = 5_000).contains("quorum_bps"));
+        assert!(bad(|b| b.oracle.clamp_ppm = 0).contains("clamp_ppm"));
+        assert!(bad(|b| b.stakes = vec![1, 2]).contains("2 stakes for 4 validators"));
+        assert!(bad(|b| b.stakes = vec![1, 0, 1, 1]).contains("zero stake"));
+        assert!(bad(|b| {
+            b.oracle.assets[1].symbol = "BTC".into();
+            b.markets[1].asset = "BTC".into();
+        })
+        .contains("listed twice"));
+    }
+}
