@@ -213,6 +213,10 @@ fn run_slow_lossy(seed: u64) -> Fingerprint {
         // The default (devnet) timeouts: messages take 50 to 350 ms a hop here.
         c.timing = Timing::default();
         for i in 0..c.n() {
+            // Observers off: with oracle gossip on these links consensus finalizes far fewer
+            // blocks (seeds 1-3: 1, 1, 0 blocks in 120 s against >=1, 6, 4 without); an open
+            // finding, see the oracle closing note. This scenario measures consensus liveness.
+            c.slots[i].observer = sim_support::ObserverMode::Off;
             c.start_node(i).await;
         }
         c.start_traffic(500);
