@@ -199,7 +199,7 @@ pub fn devnet(
         .enumerate()
         .map(|(i, a)| {
             let cfg = devnet_path(genesis, i, a.price, scenario);
-            let sources = [3u32, 2, 2]
+            let sources = DEVNET_VENUE_WEIGHTS
                 .iter()
                 .enumerate()
                 .filter_map(|(venue, &weight)| {
@@ -222,6 +222,9 @@ pub fn devnet(
 
 /// The devnet observation interval.
 pub const DEVNET_INTERVAL_MS: u64 = 400;
+
+/// The weights of the three simulated venues each devnet validator reads per asset.
+pub const DEVNET_VENUE_WEIGHTS: [u32; 3] = [3, 2, 2];
 
 /// The devnet price path of asset `index` (seeded by the chain id and the asset), starting at
 /// `start` at genesis time.

@@ -117,22 +117,23 @@ pub struct Poller {
 }
 
 impl ObserverFile {
-    /// The devnet/testnet observer: every genesis asset on three simulated venues (weights
-    /// 3, 2, 2).
+    /// The devnet/testnet observer as a file: the same sources as `observer::devnet` (every
+    /// genesis asset on three simulated venues).
     pub fn simulated(genesis: &Genesis) -> ObserverFile {
+        let params = SourceParams::default();
         ObserverFile {
             interval_ms: observer::DEVNET_INTERVAL_MS,
-            min_sources: 3,
-            max_age_ms: 10_000,
-            max_future_ms: 2_000,
-            outlier_ppm: 50_000,
+            min_sources: params.min_sources,
+            max_age_ms: params.max_age_ms,
+            max_future_ms: params.max_future_ms,
+            outlier_ppm: params.outlier_ppm,
             assets: genesis
                 .oracle
                 .assets
                 .iter()
                 .map(|a| AssetSourcesFile {
                     symbol: a.symbol.clone(),
-                    sources: [3u32, 2, 2]
+                    sources: observer::DEVNET_VENUE_WEIGHTS
                         .iter()
                         .enumerate()
                         .map(|(v, &weight)| SourceFile {

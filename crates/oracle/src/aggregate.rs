@@ -430,20 +430,6 @@ impl OracleState {
         }
         Ok(report)
     }
-
-    /// Rebuilds a state from committed records (restart from a snapshot).
-    pub fn from_parts(
-        params: OracleParams,
-        validators: Vec<ValidatorState>,
-        assets: Vec<AssetState>,
-    ) -> Result<OracleState, ParamsError> {
-        let stakes: Vec<u64> = validators.iter().map(|v| v.stake).collect();
-        let prices: Vec<OraclePrice> = assets.iter().map(|a| a.index).collect();
-        let mut s = OracleState::new(params, &stakes, &prices, 0)?;
-        s.validators = validators;
-        s.assets = assets;
-        Ok(s)
-    }
 }
 
 /// Whether `price` lies within `ppm` of `reference` (inclusive).

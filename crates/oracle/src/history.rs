@@ -83,12 +83,6 @@ impl IndexHistory {
         self.points.iter().skip(start).take(limit).copied().collect()
     }
 
-    /// The index in force at `time_ms`: the latest point at or before it.
-    pub fn at(&self, time_ms: u64) -> Option<IndexPoint> {
-        let i = self.points.partition_point(|p| p.time_ms <= time_ms);
-        i.checked_sub(1).map(|i| self.points[i])
-    }
-
     /// The time-weighted average index over `[from_ms, to_ms)` (module doc).
     pub fn twap(&self, from_ms: u64, to_ms: u64) -> Result<OraclePrice, TwapError> {
         if from_ms >= to_ms {
@@ -161,7 +155,5 @@ mod tests {
         assert_eq!(h.latest(), Some(pt(5, 500, 50)));
         assert_eq!(h.since(4, 10), vec![pt(4, 400, 40), pt(5, 500, 50)]);
         assert_eq!(h.since(0, 1), vec![pt(3, 300, 30)]);
-        assert_eq!(h.at(450), Some(pt(4, 400, 40)));
-        assert_eq!(h.at(299), None);
     }
 }
