@@ -39,6 +39,7 @@ use crate::commit::{self, Batch, Key, StateDb};
 use crate::genesis::Genesis;
 use crate::mempool::Mempool;
 use crate::oracle::SignedObservation;
+use crate::published::BlockSink;
 use crate::state::{ChainState, TxOutcome};
 use crate::tx::SignedTx;
 use crate::values;
@@ -115,6 +116,34 @@ pub struct Shared {
     pub history: Mutex<VecDeque<(u64, Digest, Digest)>>,
     /// Where the executor's time goes (wall clock; measurement only, never state).
     pub timings: Mutex<Timings>,
+    /// Receive every finalized block's published view (see [`crate::published`]).
+    pub sinks: Mutex<Vec<SinkSlot>>,
+}
+
+/// Most block sinks one node feeds.
+pub const SINKS_MAX: usize = 8;
+
+/// An installed [`BlockSink`].
+#[derive(Clone)]
+pub struct SinkSlot(pub BlockSink);
+
+impl std::fmt::Debug for SinkSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlockSink")
+    }
+}
+
+impl Shared {
+    /// Adds a receiver of finalized blocks (at most [`SINKS_MAX`]; false if full).
+    pub fn add_sink(&self, sink: BlockSink) -> bool {
+        match self.sinks.lock() {
+            Ok(mut sinks) if sinks.len() < SINKS_MAX => {
+                sinks.push(SinkSlot(sink));
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The node's Prometheus metrics (registered in the runtime's registry, served at `/metrics`).
@@ -399,6 +428,7 @@ struct Speculative {
     batch: Batch,
     root: Digest,
     outcomes: Vec<TxOutcome>,
+    events: Vec<novation_engine::Event>,
     hashes: Vec<[u8; 32]>,
 }
 
@@ -808,6 +838,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             root: batch.root(),
             batch,
             outcomes: executed.outcomes,
+            events: executed.events,
             hashes: block.txs.iter().map(SignedTx::hash_bytes).collect(),
         })
     }
@@ -939,6 +970,20 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             }
             Err(_) => Vec::new(),
         };
+        let sinks = self.shared.sinks.lock().map(|s| s.clone()).unwrap_or_default();
+        if !sinks.is_empty() {
+            let view = Arc::new(crate::published::view(
+                &self.finalized,
+                b,
+                digest,
+                speculative.root,
+                &speculative.outcomes,
+                speculative.events,
+            ));
+            for SinkSlot(sink) in sinks {
+                sink(view.clone());
+            }
+        }
         if let Ok(mut results) = self.shared.results.lock() {
             for (hash, outcome) in speculative.hashes.iter().zip(speculative.outcomes) {
                 results.record(*hash, TxStatus::Finalized { height: b.height, outcome });

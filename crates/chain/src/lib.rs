@@ -8,6 +8,7 @@
 //! * [`genesis`], [`block`]: what nodes agree on at the start, and the block format.
 //! * [`oracle`], [`observer`]: validators' signed price observations, their pool and gossip
 //!   format, and the task that observes the configured sources and signs.
+//! * [`published`]: the view of each finalized block handed to read models (the trader API).
 //! * [`state`]: executing a block (auth, then the engine) into per-transaction outcomes.
 //! * [`commit`], [`values`]: the authenticated state database (qmdb) and what a block writes.
 //! * [`executor`]: the task owning state, speculative execution and finalization.
@@ -27,6 +28,7 @@ pub mod mempool;
 pub mod node;
 pub mod observer;
 pub mod oracle;
+pub mod published;
 pub mod replay;
 pub mod simulation;
 pub mod state;

@@ -204,6 +204,14 @@ impl Market {
         Ok(())
     }
 
+    /// The rate the current funding interval would pay if it ended now, over a full interval
+    ///
+    pub fn predicted_funding_rate(&self) -> Result<Rate, MathError> {
+        let Instrument::Perpetual { funding, funding_interval_ms, .. } = self.params.instrument;
+        let rate_8h = funding_rate_8h(self.premium.average()?, &funding)?;
+        rate_for_elapsed(rate_8h, funding_interval_ms, &funding)
+    }
+
     fn accrue_funding(
         &mut self,
         time_ms: u64,
