@@ -135,7 +135,7 @@ async fn run(o: Opts, d: devnet::Devnet) {
                 k += 1;
                 // Maker 0 quotes a ladder; maker 1 takes from either side now and then.
                 let (who, side, price) = match k % 4 {
-                    0 if k % 8 == 0 => (1, Side::Buy, index + 20),
+                    0 if k.is_multiple_of(8) => (1, Side::Buy, index + 20),
                     0 => (1, Side::Sell, index - 20),
                     1 => (0, Side::Buy, index - 1 - k % 40),
                     _ => (0, Side::Sell, index + 1 + k % 40),
