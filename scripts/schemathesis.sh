@@ -53,6 +53,7 @@ schemathesis run "$BASE/openapi.json" \
     --workers 2 \
     --request-timeout 15 \
     --seed 1 \
+    --generation-database none \
     --no-color
 
 before=$(height)
