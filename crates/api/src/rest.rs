@@ -98,6 +98,8 @@ pub(crate) async fn status(State(s): S) -> ApiResult<w::Status> {
         time_ms: st.time_ms,
         mempool: mempool as u64,
         ws_connections: s.hub.connections() as u64,
+        ws_closed_slow_consumer: s.hub.closed().0,
+        ws_closed_idle: s.hub.closed().1,
     }))
 }
 

@@ -47,7 +47,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -149,6 +149,8 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<BlockFrames>>,
     connections: AtomicUsize,
     per_ip: Mutex<BTreeMap<IpAddr, usize>>,
+    closed_slow: AtomicU64,
+    closed_idle: AtomicU64,
 }
 
 /// Holds a connection's place in the counts.
@@ -179,12 +181,24 @@ impl Hub {
     /// A hub with these bounds.
     pub fn new(cfg: WsConfig) -> Self {
         let (tx, _) = broadcast::channel(cfg.broadcast_blocks_max.max(1));
-        Hub { cfg, tx, connections: AtomicUsize::new(0), per_ip: Mutex::new(BTreeMap::new()) }
+        Hub {
+            cfg,
+            tx,
+            connections: AtomicUsize::new(0),
+            per_ip: Mutex::new(BTreeMap::new()),
+            closed_slow: AtomicU64::new(0),
+            closed_idle: AtomicU64::new(0),
+        }
     }
 
     /// Open connections.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Connections closed since start: (slow consumers, idle).
+    pub fn closed(&self) -> (u64, u64) {
+        (self.closed_slow.load(Ordering::Relaxed), self.closed_idle.load(Ordering::Relaxed))
     }
 
     /// Hands a block's pushes to every connection (serialized once; skipped with no
@@ -383,8 +397,14 @@ async fn run(s: Arc<ApiState>, socket: WebSocket, guard: ConnGuard) {
     };
     let reason = match end {
         End::Gone => None,
-        End::Slow => Some(code::SLOW_CONSUMER),
-        End::Idle => Some(code::IDLE),
+        End::Slow => {
+            s.hub.closed_slow.fetch_add(1, Ordering::Relaxed);
+            Some(code::SLOW_CONSUMER)
+        }
+        End::Idle => {
+            s.hub.closed_idle.fetch_add(1, Ordering::Relaxed);
+            Some(code::IDLE)
+        }
     };
     if let Some(reason) = reason {
         tracing::debug!(reason, subscriptions = conn.subs.len(), "closing a WebSocket");

@@ -355,6 +355,7 @@ async fn scenario(d: &Devnet) {
 
     forced_gap(d, &http).await;
     bad_input(d, &http, &mut maker).await;
+    slow_consumer(d, &http).await;
     never_reading_clients(d, &http).await;
     floods(&http, &mut taker).await;
 
@@ -588,6 +589,27 @@ async fn bad_input(d: &Devnet, http: &Http, maker: &mut Trader) {
     }
 }
 
+/// A client with a tiny receive buffer that asks for book snapshots far faster than it reads
+/// them (never): its outbound queue fills and the server closes it as a slow consumer.
+async fn slow_consumer(d: &Devnet, http: &Http) {
+    let slow_before = http.ok("/v1/status").await["ws_closed_slow_consumer"].as_u64().unwrap_or(0);
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = socket.connect(d.addrs[0]).await.expect("connect");
+    let url = format!("ws://{}/v1/ws", d.addrs[0]);
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await.expect("upgrade");
+    for i in 0..1_500u32 {
+        let m = json!({"op": "subscribe", "channel": "book", "market": i % 2});
+        if ws.send(WsMessage::Text(m.to_string().into())).await.is_err() {
+            break; // already closed
+        }
+    }
+    wait_for("the slow consumer to be closed", 20, async || {
+        http.ok("/v1/status").await["ws_closed_slow_consumer"].as_u64() > Some(slow_before)
+    })
+    .await;
+}
+
 async fn never_reading_clients(d: &Devnet, http: &Http) {
     let before_conns = http.ok("/v1/status").await["ws_connections"].as_u64().unwrap_or(0);
     let rss_before = rss_kib();
@@ -612,6 +634,7 @@ async fn never_reading_clients(d: &Devnet, http: &Http) {
     })
     .await;
     assert!(http.height().await > h0, "the chain kept finalizing");
+    assert!(http.ok("/v1/status").await["ws_closed_idle"].as_u64() >= Some(20));
     drop(idle);
     let rss_after = rss_kib();
     assert!(rss_after < rss_before + 64 * 1024, "memory grew: {rss_before} KiB -> {rss_after} KiB");

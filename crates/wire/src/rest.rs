@@ -936,6 +936,12 @@ pub struct Status {
     pub mempool: u64,
     /// WebSocket connections open.
     pub ws_connections: u64,
+    /// WebSocket connections closed since start because the client did not keep up.
+    #[serde(default)]
+    pub ws_closed_slow_consumer: u64,
+    /// WebSocket connections closed since start because the client stayed silent.
+    #[serde(default)]
+    pub ws_closed_idle: u64,
 }
 
 /// Query of `POST /v1/txs`.
