@@ -35,6 +35,7 @@
 //!   these bounds and the socket's own write buffer ([`WsConfig::write_buffer_max_bytes`]).
 //! - a connection that sends nothing (not even the pong to the server's pings) for
 //!   [`WsConfig::idle_timeout_ms`] is closed (reason `idle`).
+//! - both kinds of close are counted (`/v1/status`: `ws_closed_slow_consumer`, `ws_closed_idle`).
 //! - subscriptions per connection, connections per IP and in all, inbound message size and
 //!   inbound messages per second are bounded ([`WsConfig`]); an upgrade beyond the connection
 //!   bounds is answered 429 `too_many_connections`.
