@@ -75,6 +75,9 @@ pub enum UnitsError {
     /// The value rounds to zero units.
     #[error("{what} {text} is below the smallest step {step}")]
     BelowStep { what: &'static str, text: String, step: String },
+    /// The value is below a minimum (a market's smallest order).
+    #[error("{what} {text} is below the market minimum {min}")]
+    BelowMinimum { what: &'static str, text: String, min: String },
     /// A grid step of zero (a market with no tick or lot size).
     #[error("grid step must be positive")]
     ZeroStep,
