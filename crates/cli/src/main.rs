@@ -7,6 +7,9 @@ mod bench;
 mod config;
 mod rpc;
 mod run;
+mod table;
+mod trader;
+mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -121,6 +124,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         validator: usize,
     },
+    /// Trader commands: keys, faucet, order, orders, positions, balance, book, trades,
+    /// withdraw, watch.
+    #[command(flatten)]
+    Trader(trader::TraderCommand),
 }
 
 fn main() -> ExitCode {
@@ -148,6 +155,7 @@ fn main() -> ExitCode {
         Command::Bench { validators, seconds, rate, traders, p2p_port } => {
             bench::run(bench::BenchConfig { validators, seconds, rate, traders, p2p_port })
         }
+        Command::Trader(cmd) => trader::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
