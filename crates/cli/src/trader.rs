@@ -22,6 +22,15 @@ use serde_json::json;
 use crate::table::Table;
 use crate::watch;
 
+/// `println!` that does not panic when stdout is closed (e.g. piped into `head`).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+pub(crate) use say;
+
 /// The node to talk to and how to print.
 #[derive(Debug, Args)]
 pub struct Net {
@@ -338,7 +347,9 @@ fn explain(e: &SdkError) -> String {
             format!("rejected by rule {rule} (code {code}): {reason} (tx {hash})")
         }
         SdkError::Api { code, .. } if code == "unknown_account" => {
-            format!("{e}: the account has no state yet; credit it first (novation faucet --key NAME)")
+            format!(
+                "{e}: the account has no state yet; credit it first (novation faucet --key NAME)"
+            )
         }
         _ => e.to_string(),
     }
@@ -346,7 +357,7 @@ fn explain(e: &SdkError) -> String {
 
 fn print_json<T: Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(e) => eprintln!("error: cannot print JSON: {e}"),
     }
 }
@@ -369,9 +380,9 @@ fn keys(cmd: KeysCommand) -> Result<(), novation_client::KeyError> {
             if json {
                 print_json(&json!({ "name": name, "address": address, "path": path }));
             } else {
-                println!("created key {name}");
-                println!("address  {address}");
-                println!("file     {}", path.display());
+                say!("created key {name}");
+                say!("address  {address}");
+                say!("file     {}", path.display());
             }
         }
         KeysCommand::List { keys_dir, json } => {
@@ -380,13 +391,16 @@ fn keys(cmd: KeysCommand) -> Result<(), novation_client::KeyError> {
             if json {
                 print_json(&list);
             } else if list.is_empty() {
-                println!("no keys in {} (create one with: novation keys new NAME)", store.dir().display());
+                say!(
+                    "no keys in {} (create one with: novation keys new NAME)",
+                    store.dir().display()
+                );
             } else {
                 let mut t = Table::new(&[("NAME", false), ("ADDRESS", false), ("AGENT OF", false)]);
                 for k in list {
                     t.row(vec![k.name, k.address, k.master.unwrap_or_default()]);
                 }
-                println!("{}", t.render());
+                say!("{}", t.render());
             }
         }
         KeysCommand::Show { name, secret, keys_dir, json } => {
@@ -401,15 +415,15 @@ fn keys(cmd: KeysCommand) -> Result<(), novation_client::KeyError> {
                 print_json(&json!({ "name": name, "address": address, "public_key": public,
                     "master": master, "path": path, "secret_key": secret }));
             } else {
-                println!("name        {name}");
-                println!("address     {address}");
-                println!("public key  {public}");
+                say!("name        {name}");
+                say!("address     {address}");
+                say!("public key  {public}");
                 if let Some(m) = master {
-                    println!("agent of    {m}");
+                    say!("agent of    {m}");
                 }
-                println!("file        {}", path.display());
+                say!("file        {}", path.display());
                 if let Some(s) = secret {
-                    println!("secret key  {s}");
+                    say!("secret key  {s}");
                 }
             }
         }
@@ -442,7 +456,8 @@ fn who_account(who: &Who) -> Result<Option<Address>, SdkError> {
 }
 
 fn required_account(who: &Who) -> Result<Address, SdkError> {
-    who_account(who)?.ok_or_else(|| SdkError::Invalid("name an account: --key NAME or --address ADDRESS".into()))
+    who_account(who)?
+        .ok_or_else(|| SdkError::Invalid("name an account: --key NAME or --address ADDRESS".into()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,7 +476,7 @@ async fn faucet(k: &KeyArgs, usdc: u64, net: &Net) -> Result<(), SdkError> {
         print_json(&json!({ "hash": hash, "height": report.height(), "credited_usdc": usdc,
             "address": hex::encode(account.0), "sub": k.sub, "balance": acct.balance }));
     } else {
-        println!(
+        say!(
             "credited {} USDC to {} ({}/{}) in block {}; balance {} USDC",
             units::format_usdc(Quote(i128::from(usdc) * 1_000_000)),
             k.key,
@@ -483,7 +498,7 @@ async fn withdraw(amount: &str, k: &KeyArgs, net: &Net) -> Result<(), SdkError> 
         print_json(&json!({ "hash": report.hash, "height": report.height(),
             "amount_atoms": amount.0.to_string(), "balance_atoms": acct.balance_atoms }));
     } else {
-        println!(
+        say!(
             "withdrew {} USDC in block {} (tx {}); balance {} USDC",
             units::format_usdc(amount),
             report.height().unwrap_or(0),
@@ -496,7 +511,10 @@ async fn withdraw(amount: &str, k: &KeyArgs, net: &Net) -> Result<(), SdkError> 
 
 /// A decimal string of atoms as USDC (the node sends i128 atoms as strings).
 fn usdc_of(atoms: &str) -> String {
-    atoms.parse::<i128>().map(|a| units::format_usdc(Quote(a))).unwrap_or_else(|_| atoms.to_string())
+    atoms
+        .parse::<i128>()
+        .map(|a| units::format_usdc(Quote(a)))
+        .unwrap_or_else(|_| atoms.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,7 +544,12 @@ fn parse_size(spec: &MarketSpec, text: &str, round: bool) -> Result<QtyLots, Sdk
     Ok(size.lots)
 }
 
-fn parse_price(spec: &MarketSpec, text: &str, side: Side, round: bool) -> Result<PriceTicks, SdkError> {
+fn parse_price(
+    spec: &MarketSpec,
+    text: &str,
+    side: Side,
+    round: bool,
+) -> Result<PriceTicks, SdkError> {
     let price = spec.price(text, side, round).map_err(|e| grid_error(e, side == Side::Buy))?;
     if price.rounded {
         let way = if side == Side::Buy { "down" } else { "up" };
@@ -610,7 +633,12 @@ async fn order(cmd: OrderCommand) -> Result<(), SdkError> {
             let qty = parse_size(&spec, &size, round)?;
             let mut o = match &price {
                 Some(p) => Order::limit(spec.id, side, parse_price(&spec, p, side, round)?, qty),
-                None => Order::market(spec.id, side, market_price(&t, &spec, side, slippage_bps).await?, qty),
+                None => Order::market(
+                    spec.id,
+                    side,
+                    market_price(&t, &spec, side, slippage_bps).await?,
+                    qty,
+                ),
             };
             if ioc {
                 o = o.ioc();
@@ -636,16 +664,20 @@ async fn order(cmd: OrderCommand) -> Result<(), SdkError> {
             let report = match (id, client_id) {
                 (_, Some(c)) => t.cancel_by_client_id(spec.id, c).await?,
                 (Some(id), None) => t.cancel(spec.id, OrderId(id)).await?,
-                (None, None) => return Err(SdkError::Invalid("give an order id or --client-id".into())),
+                (None, None) => {
+                    return Err(SdkError::Invalid("give an order id or --client-id".into()))
+                }
             };
-            let what = client_id.map_or_else(|| format!("order {}", id.unwrap_or(0)), |c| format!("client id {c}"));
+            let what = client_id
+                .map_or_else(|| format!("order {}", id.unwrap_or(0)), |c| format!("client id {c}"));
             done(&report, &format!("cancelled {what} on {}", spec.symbol), net.json);
             Ok(())
         }
         OrderCommand::CancelAll { market, side, key, net } => {
             let t = trader(&key, &net).await?;
             let spec = market.as_deref().map(|m| t.market(m).cloned()).transpose()?;
-            let before = t.http().orders(&t.account(), t.sub()).await.map(|o| o.orders).unwrap_or_default();
+            let before =
+                t.http().orders(&t.account(), t.sub()).await.map(|o| o.orders).unwrap_or_default();
             let side = side.map(SideArg::side);
             let report = t.cancel_all(spec.as_ref().map(|s| s.id), side).await?;
             let matched = before
@@ -653,7 +685,8 @@ async fn order(cmd: OrderCommand) -> Result<(), SdkError> {
                 .filter(|o| spec.as_ref().is_none_or(|s| s.id.0 == o.market))
                 .filter(|o| side.is_none_or(|s| market::side_from_wire(o.side) == s))
                 .count();
-            let scope = spec.as_ref().map_or_else(|| "all markets".to_string(), |s| s.symbol.clone());
+            let scope =
+                spec.as_ref().map_or_else(|| "all markets".to_string(), |s| s.symbol.clone());
             done(&report, &format!("cancelled {matched} open order(s) in {scope}"), net.json);
             Ok(())
         }
@@ -722,7 +755,7 @@ fn done(report: &TxReport, what: &str, json: bool) {
     if json {
         print_json(&json!({ "hash": report.hash, "height": report.height(), "result": what }));
     } else {
-        println!("{what} (block {}, tx {})", report.height().unwrap_or(0), short(&report.hash));
+        say!("{what} (block {}, tx {})", report.height().unwrap_or(0), short(&report.hash));
     }
 }
 
@@ -763,7 +796,7 @@ fn print_placed(
             "order_id": id.0, "order": status }));
         return;
     }
-    println!(
+    say!(
         "order {} placed: {} {} {} @ {} ({}) in block {}, tx {}",
         id.0,
         side_word(r.side),
@@ -784,7 +817,7 @@ fn print_placed(
         if let Some(reason) = &s.reason {
             line.push_str(&format!(" ({reason})"));
         }
-        println!("{line}");
+        say!("{line}");
     }
 }
 
@@ -809,7 +842,7 @@ async fn orders(who: &Who, net: &Net) -> Result<(), SdkError> {
         return Ok(());
     }
     let specs = specs(&http).await?;
-    println!("{}", orders_table(&list.orders, &specs).unwrap_or_else(|| "no open orders".into()));
+    say!("{}", orders_table(&list.orders, &specs).unwrap_or_else(|| "no open orders".into()));
     Ok(())
 }
 
@@ -836,7 +869,12 @@ pub fn orders_table(orders: &[rest::Order], specs: &[MarketSpec]) -> Option<Stri
                 s.format_size(QtyLots(o.remaining_lots)),
                 s.format_size(QtyLots(o.filled_lots)),
             ),
-            None => (o.market.to_string(), o.price.clone(), o.remaining_lots.to_string(), o.filled_lots.to_string()),
+            None => (
+                o.market.to_string(),
+                o.price.clone(),
+                o.remaining_lots.to_string(),
+                o.filled_lots.to_string(),
+            ),
         };
         t.row(vec![
             o.id.to_string(),
@@ -861,7 +899,7 @@ async fn positions(who: &Who, net: &Net) -> Result<(), SdkError> {
         return Ok(());
     }
     let specs = specs(&http).await?;
-    println!("{}", positions_table(&acct.positions, &specs).unwrap_or_else(|| "no positions".into()));
+    say!("{}", positions_table(&acct.positions, &specs).unwrap_or_else(|| "no positions".into()));
     Ok(())
 }
 
@@ -884,7 +922,8 @@ pub fn positions_table(positions: &[rest::Position], specs: &[MarketSpec]) -> Op
     for p in open {
         let spec = spec_of(specs, p.market);
         let size = spec.map_or_else(|| p.size.clone(), |s| s.format_size(QtyLots(p.size_lots)));
-        let mark = spec.map_or_else(|| p.mark.clone(), |s| s.format_price(PriceTicks(p.mark_ticks)));
+        let mark =
+            spec.map_or_else(|| p.mark.clone(), |s| s.format_price(PriceTicks(p.mark_ticks)));
         let liq = match (spec, p.liquidation_price_ticks) {
             (Some(s), Some(l)) => s.format_price(PriceTicks(l)),
             _ => p.liquidation_price.clone().unwrap_or_else(|| "-".into()),
@@ -918,7 +957,7 @@ async fn balance(who: &Who, net: &Net) -> Result<(), SdkError> {
         print_json(&acct);
         return Ok(());
     }
-    println!("{}", balance_lines(&acct));
+    say!("{}", balance_lines(&acct));
     Ok(())
 }
 
@@ -942,7 +981,10 @@ pub fn balance_lines(a: &rest::Account) -> String {
         }
     }
     lines.push(format!("open orders     {}", a.open_orders));
-    lines.push(format!("positions       {}", a.positions.iter().filter(|p| p.size_lots > 0).count()));
+    lines.push(format!(
+        "positions       {}",
+        a.positions.iter().filter(|p| p.size_lots > 0).count()
+    ));
     lines.join("\n")
 }
 
@@ -955,16 +997,25 @@ async fn book(market: &str, depth: u32, net: &Net) -> Result<(), SdkError> {
         print_json(&b);
         return Ok(());
     }
-    println!("{} book at height {} (seq {})", spec.symbol, b.height, b.seq);
-    println!("{}", book_table(spec, &b.bids, &b.asks, depth as usize));
+    say!("{} book at height {} (seq {})", spec.symbol, b.height, b.seq);
+    say!("{}", book_table(spec, &b.bids, &b.asks, depth as usize));
     Ok(())
 }
 
 /// Asks (best last) over bids (best first), with the spread between.
-pub fn book_table(spec: &MarketSpec, bids: &[rest::BookLevel], asks: &[rest::BookLevel], depth: usize) -> String {
+pub fn book_table(
+    spec: &MarketSpec,
+    bids: &[rest::BookLevel],
+    asks: &[rest::BookLevel],
+    depth: usize,
+) -> String {
     let mut t = Table::new(&[("", false), ("PRICE", true), ("SIZE", true)]);
     for l in asks.iter().take(depth).rev() {
-        t.row(vec!["ask".into(), spec.format_price(PriceTicks(l.price_ticks)), spec.format_size(QtyLots(l.qty_lots))]);
+        t.row(vec![
+            "ask".into(),
+            spec.format_price(PriceTicks(l.price_ticks)),
+            spec.format_size(QtyLots(l.qty_lots)),
+        ]);
     }
     let spread = match (bids.first(), asks.first()) {
         (Some(b), Some(a)) if a.price_ticks >= b.price_ticks => {
@@ -975,7 +1026,11 @@ pub fn book_table(spec: &MarketSpec, bids: &[rest::BookLevel], asks: &[rest::Boo
     };
     t.row(vec!["---".into(), spread]);
     for l in bids.iter().take(depth) {
-        t.row(vec!["bid".into(), spec.format_price(PriceTicks(l.price_ticks)), spec.format_size(QtyLots(l.qty_lots))]);
+        t.row(vec![
+            "bid".into(),
+            spec.format_price(PriceTicks(l.price_ticks)),
+            spec.format_size(QtyLots(l.qty_lots)),
+        ]);
     }
     t.render()
 }
@@ -989,7 +1044,11 @@ async fn trades(market: &str, limit: u32, net: &Net) -> Result<(), SdkError> {
         print_json(&list);
         return Ok(());
     }
-    println!("{}", trades_table(spec, &list.trades).unwrap_or_else(|| format!("no trades in {} yet", spec.symbol)));
+    say!(
+        "{}",
+        trades_table(spec, &list.trades)
+            .unwrap_or_else(|| format!("no trades in {} yet", spec.symbol))
+    );
     Ok(())
 }
 
@@ -998,7 +1057,13 @@ pub fn trades_table(spec: &MarketSpec, trades: &[rest::Trade]) -> Option<String>
     if trades.is_empty() {
         return None;
     }
-    let mut t = Table::new(&[("TIME (UTC)", false), ("HEIGHT", true), ("TAKER", false), ("PRICE", true), ("SIZE", true)]);
+    let mut t = Table::new(&[
+        ("TIME (UTC)", false),
+        ("HEIGHT", true),
+        ("TAKER", false),
+        ("PRICE", true),
+        ("SIZE", true),
+    ]);
     for tr in trades {
         t.row(vec![
             clock(tr.time_ms),
@@ -1014,7 +1079,8 @@ pub fn trades_table(spec: &MarketSpec, trades: &[rest::Trade]) -> Option<String>
 /// `HH:MM:SS.mmm` of a Unix millisecond time (UTC).
 pub fn clock(ms: u64) -> String {
     let day_ms = ms % 86_400_000;
-    let (h, m, s, milli) = (day_ms / 3_600_000, day_ms / 60_000 % 60, day_ms / 1000 % 60, day_ms % 1000);
+    let (h, m, s, milli) =
+        (day_ms / 3_600_000, day_ms / 60_000 % 60, day_ms / 1000 % 60, day_ms % 1000);
     format!("{h:02}:{m:02}:{s:02}.{milli:03}")
 }
 

@@ -18,7 +18,9 @@ use novation_client::ws::{Channel, WsClient, WsEvent, WsOptions};
 use novation_client::{market, BookTracker, Error as SdkError, HttpClient, MarketSpec};
 use novation_types::Address;
 
-use crate::trader::{balance_lines, book_table, clock, orders_table, positions_table, trades_table};
+use crate::trader::{
+    balance_lines, book_table, clock, orders_table, positions_table, say, trades_table,
+};
 
 /// Trades kept on screen.
 const TRADES_SHOWN: usize = 12;
@@ -117,7 +119,7 @@ pub async fn run(
     ws.close();
     drop(screen);
     if !tty {
-        println!("{}", view.render());
+        say!("{}", view.render());
     }
     Ok(())
 }
@@ -144,8 +146,9 @@ impl View {
                 self.connection = format!("reconnecting in {retry_in:.1?} ({reason})");
             }
             WsEvent::Resync { held, prev_seq, .. } => {
-                self.connection =
-                    format!("live (book resynchronising: held seq {held:?}, delta from {prev_seq})");
+                self.connection = format!(
+                    "live (book resynchronising: held seq {held:?}, delta from {prev_seq})"
+                );
             }
             WsEvent::Message(m) => self.on_message(*m),
         }
@@ -210,7 +213,9 @@ impl View {
                 self.positions.values().cloned().collect()
             };
             out.push(String::new());
-            out.push(positions_table(&positions, &self.specs).unwrap_or_else(|| "no positions".into()));
+            out.push(
+                positions_table(&positions, &self.specs).unwrap_or_else(|| "no positions".into()),
+            );
             let orders: Vec<rest::Order> = self.orders.values().cloned().collect();
             out.push(String::new());
             out.push(orders_table(&orders, &self.specs).unwrap_or_else(|| "no open orders".into()));
@@ -234,8 +239,9 @@ impl Screen {
     fn enter(tty: bool) -> Screen {
         if tty {
             // Alternate screen, cursor hidden.
-            print!("\x1b[?1049h\x1b[?25l");
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"\x1b[?1049h\x1b[?25l");
+            let _ = out.flush();
         }
         Screen { tty }
     }
@@ -257,8 +263,9 @@ impl Screen {
 impl Drop for Screen {
     fn drop(&mut self) {
         if self.tty {
-            print!("\x1b[?25h\x1b[?1049l");
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"\x1b[?25h\x1b[?1049l");
+            let _ = out.flush();
         }
     }
 }

@@ -22,6 +22,8 @@ use crate::tx::encode_hex;
 
 /// Default request timeout.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest time the node holds a `POST /v1/txs?wait=true` (its default bound).
+pub const SUBMIT_WAIT_MAX: Duration = Duration::from_secs(10);
 /// Interval between transaction status polls.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -156,6 +158,36 @@ impl HttpClient {
         let body = rest::SubmitTx { tx: encode_hex(tx) };
         let reply: rest::SubmitTxResponse = self.post("/v1/txs", &body).await?;
         Ok(reply.hash)
+    }
+
+    /// `POST /v1/txs?wait=true`, then polling: submits and waits until the transaction is
+    /// final, at most `timeout` (the node holds a waiting request at most
+    /// [`SUBMIT_WAIT_MAX`]; the rest is polled).
+    pub async fn submit_and_wait(&self, tx: &SignedTx, timeout: Duration) -> Result<TxReport> {
+        let start = tokio::time::Instant::now();
+        let hold = timeout.min(SUBMIT_WAIT_MAX);
+        let url = format!("{}/v1/txs?wait=true&timeout_ms={}", self.base, hold.as_millis());
+        let body = rest::SubmitTx { tx: encode_hex(tx) };
+        let resp = self.http.post(&url).timeout(hold + REQUEST_TIMEOUT).json(&body).send().await;
+        let reply: rest::SubmitTxResponse = read(url, resp).await?;
+        match (reply.status, reply.tx) {
+            (TxState::Finalized, Some(tx)) => Ok(TxReport { hash: reply.hash, tx }),
+            (TxState::Dropped, tx) => Err(Error::Dropped {
+                hash: reply.hash,
+                reason: tx.and_then(|t| t.reason).unwrap_or_else(|| "no reason given".into()),
+            }),
+            _ => self.wait(&reply.hash, timeout.saturating_sub(start.elapsed())).await,
+        }
+    }
+
+    /// `GET /v1/orders/{market}/{id}`: an order's status.
+    pub async fn order(&self, market: &str, id: u64) -> Result<rest::Order> {
+        self.get(&format!("/v1/orders/{}/{id}", segment(market))).await
+    }
+
+    /// `GET /v1/markets/{market}`.
+    pub async fn market(&self, market: &str) -> Result<rest::Market> {
+        self.get(&format!("/v1/markets/{}", segment(market))).await
     }
 
     /// `GET /v1/txs/{hash}`.

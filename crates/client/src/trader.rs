@@ -128,15 +128,14 @@ impl Trader {
             let last = attempt >= NONCE_ATTEMPTS;
             let nonce = self.nonces.next();
             let signed = tx::sign(&self.key, self.chain_id, nonce, actions.clone())?;
-            let hash = match self.http.submit(&signed).await {
-                Ok(hash) => hash,
+            let report = match self.http.submit_and_wait(&signed, self.timeout).await {
+                Ok(report) => report,
                 Err(e) if !last && is_pending_nonce(&e) => {
                     self.nonces.observe(nonce);
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            let report = self.http.wait(&hash, self.timeout).await?;
             if !last && report.refusal_code() == Some(rules::REFUSAL_NONCE_USED) {
                 self.nonces.observe(nonce);
                 continue;
