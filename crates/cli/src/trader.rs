@@ -599,13 +599,14 @@ async fn market_price(
     };
     let worst = PriceTicks(u64::try_from(worst).unwrap_or(u64::MAX).max(1));
     eprintln!(
-        "market {}: immediate-or-cancel, worst price {} (best {} {} {}.{:02}%)",
+        "market {}: immediate-or-cancel, worst price {} (best {} {} {} {}.{:02}%)",
         side_word(side),
         spec.format_price(worst),
         if side == Side::Buy { "ask" } else { "bid" },
         spec.format_price(PriceTicks(best.price_ticks)),
         if side == Side::Buy { "+" } else { "-" },
-        slippage_bps / 100,
+        bps / 100,
+        bps % 100,
     );
     Ok(worst)
 }
@@ -974,7 +975,10 @@ pub fn balance_lines(a: &rest::Account) -> String {
         lines.push(format!("free collateral {} USDC", usdc_of(&c.free_collateral_atoms)));
         lines.push(format!("initial margin  {} USDC", usdc_of(&c.initial_margin_atoms)));
         if let Some(ppb) = c.margin_usage_ppb {
-            lines.push(format!("margin usage    {}%", units::format_scaled(u128::from(ppb), 7, 2)));
+            lines.push(format!(
+                "margin usage    {}%",
+                units::format_scaled(u128::from(ppb) / 100_000, 2, 2)
+            ));
         }
         if c.liquidating {
             lines.push("LIQUIDATING".into());

@@ -172,10 +172,7 @@ impl HttpClient {
         let reply: rest::SubmitTxResponse = read(url, resp).await?;
         match (reply.status, reply.tx) {
             (TxState::Finalized, Some(tx)) => Ok(TxReport { hash: reply.hash, tx }),
-            (TxState::Dropped, tx) => Err(Error::Dropped {
-                hash: reply.hash,
-                reason: tx.and_then(|t| t.reason).unwrap_or_else(|| "no reason given".into()),
-            }),
+            (TxState::Dropped, tx) => Err(dropped(reply.hash, tx.and_then(|t| t.reason))),
             _ => self.wait(&reply.hash, timeout.saturating_sub(start.elapsed())).await,
         }
     }
@@ -202,12 +199,7 @@ impl HttpClient {
             let tx = self.tx(hash).await?;
             match tx.status {
                 TxState::Finalized => return Ok(TxReport { hash: hash.to_string(), tx }),
-                TxState::Dropped => {
-                    return Err(Error::Dropped {
-                        hash: hash.to_string(),
-                        reason: tx.reason.unwrap_or_else(|| "no reason given".into()),
-                    })
-                }
+                TxState::Dropped => return Err(dropped(hash.to_string(), tx.reason)),
                 TxState::Pending | TxState::Unknown => {}
             }
             let waited = start.elapsed();
@@ -238,6 +230,22 @@ impl HttpClient {
         let reply: Reply =
             self.post("/faucet", &Req { address: address_hex(address), sub, usdc }).await?;
         Ok(reply.hash)
+    }
+}
+
+/// A dropped transaction's error: [`Error::Refused`] when the reason is a chain refusal (the
+/// block builder leaves out transactions that fail replay protection or agent rules), else
+/// [`Error::Dropped`].
+fn dropped(hash: String, reason: Option<String>) -> Error {
+    let reason = reason.unwrap_or_else(|| "no reason given".into());
+    match rules::refusal_code_of_message(&reason) {
+        Some(code) => Error::Refused {
+            hash,
+            code,
+            rule: rules::refusal(code).map_or_else(|| format!("code {code}"), str::to_string),
+            reason,
+        },
+        None => Error::Dropped { hash, reason },
     }
 }
 
@@ -435,6 +443,14 @@ mod tests {
             "action 1 of transaction ab rejected by rule InsufficientMargin (code 26): \
              insufficient margin: initial margin after the order exceeds equity"
         );
+    }
+
+    #[test]
+    fn a_refused_drop_names_its_rule() {
+        let e = dropped("ab".into(), Some("nonce 7 already used".into()));
+        assert_eq!(e.rule(), Some("NonceUsed"));
+        let e = dropped("ab".into(), Some("expired".into()));
+        assert!(matches!(e, Error::Dropped { .. }));
     }
 
     #[test]

@@ -134,6 +134,15 @@ impl Trader {
                     self.nonces.observe(nonce);
                     continue;
                 }
+                Err(Error::Refused { code, .. }) if !last && code == rules::REFUSAL_NONCE_USED => {
+                    self.nonces.observe(nonce);
+                    continue;
+                }
+                Err(Error::Refused { hash, code, .. })
+                    if code == rules::REFUSAL_AGENT_NOT_APPROVED =>
+                {
+                    return Err(self.wrong_signer(hash));
+                }
                 Err(e) => return Err(e),
             };
             if !last && report.refusal_code() == Some(rules::REFUSAL_NONCE_USED) {
@@ -141,6 +150,14 @@ impl Trader {
                 continue;
             }
             return Ok(report);
+        }
+    }
+
+    fn wrong_signer(&self, hash: String) -> Error {
+        Error::WrongSigner {
+            hash,
+            expected: crate::http::address_hex(&self.key.account()),
+            actual: crate::http::address_hex(&self.key.address()),
         }
     }
 
