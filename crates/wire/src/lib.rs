@@ -96,6 +96,9 @@ mod tests {
         assert_eq!(m.op, Op::Subscribe);
         assert_eq!(m.channel, Some(ChannelKind::Candles));
         assert_eq!(m.interval, Some(Interval::M5));
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"op":"subscribe","channel":"book","market":1}"#).unwrap();
+        assert_eq!(m.market.as_deref(), Some("1"));
         assert_eq!(
             serde_json::to_string(&ClientMessage {
                 op: Op::Ping,

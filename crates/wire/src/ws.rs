@@ -104,8 +104,8 @@ pub struct ClientMessage {
     /// The channel (subscribe, unsubscribe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelKind>,
-    /// Market id or symbol (book, trades, candles).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Market id or symbol (book, trades, candles); a JSON number is taken as the id.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "string_or_number")]
     pub market: Option<String>,
     /// Candle interval (candles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +119,20 @@ pub struct ClientMessage {
     /// Echoed in the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
+}
+
+/// Reads a JSON string or a non-negative integer as text.
+fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Either>::deserialize(d)?.map(|e| match e {
+        Either::Text(s) => s,
+        Either::Number(n) => n.to_string(),
+    }))
 }
 
 /// A full L2 book (levels per side bounded by the server, 100).
