@@ -132,6 +132,11 @@ pub enum TraderCommand {
         #[command(flatten)]
         net: Net,
     },
+    /// The markets: tick and lot sizes, minimum size, mark and index prices, status.
+    Markets {
+        #[command(flatten)]
+        net: Net,
+    },
     /// A market's order book.
     Book {
         /// Market symbol (BTC-PERP) or id.
@@ -329,6 +334,7 @@ async fn run_async(cmd: TraderCommand) -> Result<(), SdkError> {
         TraderCommand::Orders { who, net } => orders(&who, &net).await,
         TraderCommand::Positions { who, net } => positions(&who, &net).await,
         TraderCommand::Balance { who, net } => balance(&who, &net).await,
+        TraderCommand::Markets { net } => markets(&net).await,
         TraderCommand::Book { market, depth, net } => book(&market, depth, &net).await,
         TraderCommand::Trades { market, limit, net } => trades(&market, limit, &net).await,
         TraderCommand::Withdraw { amount, key, net } => withdraw(&amount, &key, &net).await,
@@ -990,6 +996,46 @@ pub fn balance_lines(a: &rest::Account) -> String {
         a.positions.iter().filter(|p| p.size_lots > 0).count()
     ));
     lines.join("\n")
+}
+
+async fn markets(net: &Net) -> Result<(), SdkError> {
+    let http = HttpClient::new(&net.rpc)?;
+    let list = http.markets().await?;
+    if net.json {
+        print_json(&list);
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        ("ID", true),
+        ("MARKET", false),
+        ("TICK", true),
+        ("LOT", true),
+        ("MIN SIZE", true),
+        ("MARK", true),
+        ("INDEX", true),
+        ("STATUS", false),
+    ]);
+    for m in &list.markets {
+        let spec = MarketSpec::from_wire(m);
+        let price = |ticks: u64| {
+            spec.as_ref().map_or_else(|| ticks.to_string(), |s| s.format_price(PriceTicks(ticks)))
+        };
+        t.row(vec![
+            m.id.to_string(),
+            m.symbol.clone(),
+            m.tick_size.clone(),
+            m.lot_size.clone(),
+            m.qty_min.clone(),
+            price(m.mark_ticks),
+            m.index_ticks.map_or_else(|| "-".into(), price),
+            serde_json::to_value(m.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        ]);
+    }
+    say!("{}", t.render());
+    Ok(())
 }
 
 async fn book(market: &str, depth: u32, net: &Net) -> Result<(), SdkError> {

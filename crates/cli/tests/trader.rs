@@ -122,6 +122,9 @@ fn keys_faucet_orders_fills_positions_agents_websocket_cancel_all() {
     let spec = novation_client::MarketSpec::from_wire(&market).expect("grid");
     let index = PriceTicks(market.index_ticks.expect("index"));
 
+    let listed = env.ok(&["markets"]);
+    assert!(listed.contains("BTC-PERP") && listed.contains("0.001"), "{listed}");
+
     // Keys.
     let alice = env.json(&["keys", "new", "alice"]);
     let bob = env.json(&["keys", "new", "bob"]);
