@@ -134,7 +134,7 @@ pub fn account(st: &ChainState, owner: Address, sub: u16) -> Option<w::Account> 
         .markets()
         .iter()
         .map(|m| m.book.account_order_count(id))
-        .fold(0u32, |a, n| a.saturating_add(u32::try_from(n).unwrap_or(u32::MAX)));
+        .fold(0u32, |a, n| a.saturating_add(n));
     Some(w::Account {
         address: hex(&owner.0),
         sub,

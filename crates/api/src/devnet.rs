@@ -149,10 +149,12 @@ pub async fn start(ctx: cw_tokio::Context, opts: DevnetOptions) -> Result<Devnet
         .iter()
         .map(|k| Ok((k.public_key(), SocketAddr::from(([127, 0, 0, 1], free_port()?)))))
         .collect::<Result<Vec<_>, String>>()?;
-    let mut devnet = Devnet { nodes: Vec::new(), apis: Vec::new(), addrs: Vec::new(), faucet, chain_id };
+    let mut devnet =
+        Devnet { nodes: Vec::new(), apis: Vec::new(), addrs: Vec::new(), faucet, chain_id };
     for (i, key) in keys.into_iter().enumerate() {
         let vctx = ctx.child("validator").with_attribute("index", i);
-        let node = start_validator(vctx, genesis.clone(), key, peers[i].1, &peers, i as u64).await?;
+        let node =
+            start_validator(vctx, genesis.clone(), key, peers[i].1, &peers, i as u64).await?;
         let metrics_ctx = ctx.child("api");
         let cx = NodeContext {
             node: node.clone(),

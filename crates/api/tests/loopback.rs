@@ -27,7 +27,8 @@ use novation_wire::ws::ServerMessage;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -58,7 +59,12 @@ impl Http {
         v
     }
 
-    async fn post(&self, path: &str, body: impl Into<reqwest::Body>, json_body: bool) -> (u16, Value, Option<String>) {
+    async fn post(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        json_body: bool,
+    ) -> (u16, Value, Option<String>) {
         let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
         if json_body {
             req = req.header("content-type", "application/json");
@@ -139,7 +145,10 @@ impl ClientBook {
             }
             ServerMessage::Delta(d) => {
                 if self.seq != Some(d.prev_seq) {
-                    return Err(format!("gap: hold {:?}, delta {} -> {}", self.seq, d.prev_seq, d.seq));
+                    return Err(format!(
+                        "gap: hold {:?}, delta {} -> {}",
+                        self.seq, d.prev_seq, d.seq
+                    ));
                 }
                 for (side, changes) in [(&mut self.bids, &d.bids), (&mut self.asks, &d.asks)] {
                     for l in changes {
@@ -270,7 +279,8 @@ async fn scenario(d: &Devnet) {
     // The maker rests five levels a side (hex bodies); the taker lifts the best ask.
     for k in 1..=5u64 {
         for (side, price) in [(Side::Buy, index - 10 * k), (Side::Sell, index + 10 * k)] {
-            let (status, v, _) = http.post("/v1/txs", hex(&maker.limit(0, side, price, 2 + k)), false).await;
+            let (status, v, _) =
+                http.post("/v1/txs", hex(&maker.limit(0, side, price, 2 + k)), false).await;
             assert_eq!(status, 200, "{v}");
             assert_eq!(v["status"], "pending");
         }
@@ -318,7 +328,10 @@ async fn scenario(d: &Devnet) {
         _ => None,
     });
     let fill = fill.expect("a fill");
-    assert_eq!((fill.price_ticks, fill.qty_lots, fill.address.as_str()), (index + 10, 1, maker_addr.as_str()));
+    assert_eq!(
+        (fill.price_ticks, fill.qty_lots, fill.address.as_str()),
+        (index + 10, 1, maker_addr.as_str())
+    );
     drop(ws);
 
     rest_routes(&http, &maker, &taker_hash, taker_order, index).await;
@@ -361,7 +374,10 @@ async fn rest_routes(http: &Http, maker: &Trader, taker_hash: &str, taker_order:
 
     let trades = http.ok("/v1/markets/0/trades?limit=10").await;
     let t = &trades["trades"][0];
-    assert_eq!((t["price_ticks"].as_u64(), t["taker_side"].as_str()), (Some(index + 10), Some("buy")));
+    assert_eq!(
+        (t["price_ticks"].as_u64(), t["taker_side"].as_str()),
+        (Some(index + 10), Some("buy"))
+    );
     for interval in ["1m", "5m", "15m", "1h", "4h", "1d"] {
         let c = http.ok(&format!("/v1/markets/0/candles?interval={interval}")).await;
         let last = &c["candles"][0];
@@ -375,7 +391,11 @@ async fn rest_routes(http: &Http, maker: &Trader, taker_hash: &str, taker_order:
     let p = http.ok("/v1/markets/0/prices").await;
     assert!(p["mark_ticks"].as_u64().unwrap_or(0) > 0);
     let adl = http.ok("/v1/markets/0/adl").await;
-    assert!(!adl["longs"].as_array().unwrap().is_empty() && !adl["shorts"].as_array().unwrap().is_empty(), "{adl}");
+    assert!(
+        !adl["longs"].as_array().unwrap().is_empty()
+            && !adl["shorts"].as_array().unwrap().is_empty(),
+        "{adl}"
+    );
     let ins = http.ok("/v1/insurance").await;
     assert_eq!(ins["funds"].as_array().map(|f| f.len()), Some(2));
     assert!(http.ok("/v1/liquidations?limit=5").await["liquidations"].is_array());
@@ -387,14 +407,25 @@ async fn rest_routes(http: &Http, maker: &Trader, taker_hash: &str, taker_order:
     assert_eq!(pos["side"], "sell", "{acct}");
     assert_eq!(pos["size_lots"], 1);
     assert_eq!(pos["entry_price"], novation_wire::units::units_to_decimal(index + 10, 100_000_000));
-    for k in ["mark", "unrealized_pnl", "liquidation_price", "notional_atoms", "maintenance_margin_atoms"] {
+    for k in [
+        "mark",
+        "unrealized_pnl",
+        "liquidation_price",
+        "notional_atoms",
+        "maintenance_margin_atoms",
+    ] {
         assert!(!pos[k].is_null(), "{k}: {acct}");
     }
     assert!(acct["margin"][0]["margin_usage_ppb"].as_u64().is_some(), "{acct}");
     assert_eq!(acct["open_orders"], 10);
     let orders = http.ok(&format!("/v1/accounts/{addr}/0/orders")).await;
     assert_eq!(orders["orders"].as_array().map(|o| o.len()), Some(10));
-    let partly = orders["orders"].as_array().unwrap().iter().find(|o| o["price_ticks"] == index + 10).cloned();
+    let partly = orders["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["price_ticks"] == index + 10)
+        .cloned();
     assert_eq!(partly.expect("the lifted ask")["status"], "partially_filled");
     let fills = http.ok(&format!("/v1/accounts/{addr}/0/fills")).await;
     assert_eq!(fills["fills"][0]["liquidity"], "maker");
@@ -423,13 +454,28 @@ async fn rest_routes(http: &Http, maker: &Trader, taker_hash: &str, taker_order:
     let doc = http.ok("/openapi.json").await;
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
-        "/v1/status", "/v1/markets", "/v1/markets/{market}", "/v1/markets/{market}/book",
-        "/v1/markets/{market}/trades", "/v1/markets/{market}/candles", "/v1/markets/{market}/funding",
-        "/v1/markets/{market}/open-interest", "/v1/markets/{market}/prices", "/v1/markets/{market}/adl",
-        "/v1/insurance", "/v1/liquidations", "/v1/accounts/{address}/{sub}",
-        "/v1/accounts/{address}/{sub}/orders", "/v1/accounts/{address}/{sub}/fills",
-        "/v1/orders/{market}/{id}", "/v1/blocks/latest", "/v1/blocks/{height}", "/v1/txs/{hash}",
-        "/v1/txs", "/v1/ws", "/health",
+        "/v1/status",
+        "/v1/markets",
+        "/v1/markets/{market}",
+        "/v1/markets/{market}/book",
+        "/v1/markets/{market}/trades",
+        "/v1/markets/{market}/candles",
+        "/v1/markets/{market}/funding",
+        "/v1/markets/{market}/open-interest",
+        "/v1/markets/{market}/prices",
+        "/v1/markets/{market}/adl",
+        "/v1/insurance",
+        "/v1/liquidations",
+        "/v1/accounts/{address}/{sub}",
+        "/v1/accounts/{address}/{sub}/orders",
+        "/v1/accounts/{address}/{sub}/fills",
+        "/v1/orders/{market}/{id}",
+        "/v1/blocks/latest",
+        "/v1/blocks/{height}",
+        "/v1/txs/{hash}",
+        "/v1/txs",
+        "/v1/ws",
+        "/health",
     ] {
         assert!(paths.contains_key(p), "openapi lacks {p}");
     }
@@ -445,7 +491,11 @@ async fn forced_gap(d: &Devnet, http: &Http) {
     let deadline = Instant::now() + Duration::from_secs(30);
     // Drop the first delta, detect the gap at the next one, resubscribe, then follow again.
     while !(resubscribed && book.deltas >= 2) {
-        assert!(Instant::now() < deadline, "gap phase did not finish (gaps {gaps}, deltas {})", book.deltas);
+        assert!(
+            Instant::now() < deadline,
+            "gap phase did not finish (gaps {gaps}, deltas {})",
+            book.deltas
+        );
         let Some(m) = ws_next(&mut ws, Duration::from_secs(5)).await else { continue };
         match &m {
             ServerMessage::Delta(_) if !dropped && book.seq.is_some() => dropped = true,
@@ -455,7 +505,11 @@ async fn forced_gap(d: &Devnet, http: &Http) {
                     gaps += 1;
                     assert_eq!(gaps, 1, "{gap}");
                     book = ClientBook::default();
-                    ws_send(&mut ws, json!({"op": "subscribe", "channel": "book", "market": "BTC-PERP"})).await;
+                    ws_send(
+                        &mut ws,
+                        json!({"op": "subscribe", "channel": "book", "market": "BTC-PERP"}),
+                    )
+                    .await;
                     resubscribed = true;
                 }
             }
@@ -475,7 +529,12 @@ async fn bad_input(d: &Devnet, http: &Http, maker: &mut Trader) {
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid_tx")), "{v}");
     let (s, v, _) = http.post("/v1/txs", vec![b'a'; 200 << 10], false).await;
     assert_eq!((s, v["code"].as_str()), (413, Some("payload_too_large")), "{v}");
-    for path in ["/v1/markets/NOPE/book", "/v1/markets/7/trades", "/v1/orders/XYZ/1", "/v1/liquidations?market=zz"] {
+    for path in [
+        "/v1/markets/NOPE/book",
+        "/v1/markets/7/trades",
+        "/v1/orders/XYZ/1",
+        "/v1/liquidations?market=zz",
+    ] {
         let (s, v) = http.get(path).await;
         assert_eq!((s, v["code"].as_str()), (404, Some("unknown_market")), "{path}: {v}");
     }
@@ -497,9 +556,15 @@ async fn bad_input(d: &Devnet, http: &Http, maker: &mut Trader) {
 
     // A signature by another key than the one named.
     let other = Trader::new("api-test-other", 9, d.chain_id);
-    let body = TxBody { chain_id: d.chain_id, nonce: devnet::now_ms(), master: None, actions: vec![TxAction::CancelAll { sub: 0, market: None, side: None }] };
+    let body = TxBody {
+        chain_id: d.chain_id,
+        nonce: devnet::now_ms(),
+        master: None,
+        actions: vec![TxAction::CancelAll { sub: 0, market: None, side: None }],
+    };
     let mut forged = SignedTx::sign(&other.key, body);
-    forged.public_key = TxPublicKey::Ed25519(commonware_cryptography::Signer::public_key(&maker.key));
+    forged.public_key =
+        TxPublicKey::Ed25519(commonware_cryptography::Signer::public_key(&maker.key));
     let bytes = novation_chain::node::encode_tx(&forged);
     let (s, v, _) = http.post("/v1/txs", hex(&bytes), false).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid_tx")), "{v}");
@@ -549,10 +614,7 @@ async fn never_reading_clients(d: &Devnet, http: &Http) {
     assert!(http.height().await > h0, "the chain kept finalizing");
     drop(idle);
     let rss_after = rss_kib();
-    assert!(
-        rss_after < rss_before + 64 * 1024,
-        "memory grew: {rss_before} KiB -> {rss_after} KiB"
-    );
+    assert!(rss_after < rss_before + 64 * 1024, "memory grew: {rss_before} KiB -> {rss_after} KiB");
     println!("never-reading clients: RSS {rss_before} KiB -> {rss_after} KiB");
 }
 
@@ -567,7 +629,11 @@ async fn floods(http: &Http, flooder: &mut Trader) {
             let mut counts = BTreeMap::<u16, u32>::new();
             let mut retry_after = false;
             for _ in 0..40 {
-                let r = client.get(format!("{base}/v1/markets/0/trades?limit=5")).send().await.expect("GET");
+                let r = client
+                    .get(format!("{base}/v1/markets/0/trades?limit=5"))
+                    .send()
+                    .await
+                    .expect("GET");
                 let status = r.status().as_u16();
                 if status == 429 {
                     retry_after |= r.headers().contains_key("retry-after");

@@ -105,7 +105,11 @@ pub struct ClientMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelKind>,
     /// Market id or symbol (book, trades, candles); a JSON number is taken as the id.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "string_or_number")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_number"
+    )]
     pub market: Option<String>,
     /// Candle interval (candles).
     #[serde(default, skip_serializing_if = "Option::is_none")]

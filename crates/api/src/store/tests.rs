@@ -8,7 +8,12 @@ use super::*;
 const M: MarketId = MarketId(0);
 
 fn meta() -> MarketMeta {
-    MarketMeta { id: 0, symbol: "BTC-PERP".into(), tick_size_nano: 100_000_000, lot_size_nano: 1_000_000 }
+    MarketMeta {
+        id: 0,
+        symbol: "BTC-PERP".into(),
+        tick_size_nano: 100_000_000,
+        lot_size_nano: 1_000_000,
+    }
 }
 
 fn view(bids: &[(u64, u64)], asks: &[(u64, u64)]) -> MarketView {
@@ -101,7 +106,8 @@ fn random_side(rng: &mut Lcg, base: u64, descending: bool) -> Vec<(u64, u64)> {
 fn book_deltas_reproduce_the_top_levels_exactly() {
     let mut s = store(StoreConfig::default());
     let mut rng = Lcg(7);
-    let mut client: (u64, Vec<(u64, u64)>, Vec<(u64, u64)>) = (0, Vec::new(), Vec::new());
+    type Levels = Vec<(u64, u64)>;
+    let mut client: (u64, Levels, Levels) = (0, Vec::new(), Vec::new());
     for h in 1..=300u64 {
         // Sometimes the book does not change at all.
         let (bids, asks) = if h % 7 == 0 {
@@ -126,8 +132,13 @@ fn book_deltas_reproduce_the_top_levels_exactly() {
         let d = deltas[0];
         assert_eq!(d.prev_seq, client.0, "prev_seq chains");
         assert_eq!(d.seq, client.0 + 1);
-        let lv = |v: &[w::BookLevel]| v.iter().map(|l| (l.price_ticks, l.qty_lots)).collect::<Vec<_>>();
-        client = (d.seq, apply_side(&client.1, &lv(&d.bids), true), apply_side(&client.2, &lv(&d.asks), false));
+        let lv =
+            |v: &[w::BookLevel]| v.iter().map(|l| (l.price_ticks, l.qty_lots)).collect::<Vec<_>>();
+        client = (
+            d.seq,
+            apply_side(&client.1, &lv(&d.bids), true),
+            apply_side(&client.2, &lv(&d.asks), false),
+        );
         assert_eq!(client.1, bids, "bids at height {h}");
         assert_eq!(client.2, asks, "asks at height {h}");
         let rest = s.book_wire(0, BOOK_VIEW_DEPTH).unwrap();
@@ -142,20 +153,38 @@ fn candles_roll_over_by_block_time() {
     let t0 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000; // a day boundary
     let v = view(&[], &[]);
     s.apply(&block(1, t0 + 1_000, vec![fill(1, 2, 100, 1, 5, 0)], v.clone()));
-    s.apply(&block(2, t0 + 30_000, vec![fill(1, 3, 120, 2, 3, 0), fill(1, 4, 90, 1, 2, 0)], v.clone()));
+    s.apply(&block(
+        2,
+        t0 + 30_000,
+        vec![fill(1, 3, 120, 2, 3, 0), fill(1, 4, 90, 1, 2, 0)],
+        v.clone(),
+    ));
     let applied = s.apply(&block(3, t0 + 61_000, vec![fill(1, 5, 110, 1, 1, 0)], v));
     let one = s.candles(0, Interval::M1, 10).unwrap();
     assert_eq!(one.len(), 2);
     assert_eq!(
-        (one[0].open_ticks, one[0].high_ticks, one[0].low_ticks, one[0].close_ticks, one[0].volume_lots, one[0].trades),
+        (
+            one[0].open_ticks,
+            one[0].high_ticks,
+            one[0].low_ticks,
+            one[0].close_ticks,
+            one[0].volume_lots,
+            one[0].trades
+        ),
         (100, 120, 90, 90, 4, 3)
     );
     assert_eq!(one[0].open_time_ms, t0);
-    assert_eq!((one[1].open_time_ms, one[1].open_ticks, one[1].close.as_str(), one[1].volume.as_str()), (t0 + 60_000, 110, "11", "0.001"));
+    assert_eq!(
+        (one[1].open_time_ms, one[1].open_ticks, one[1].close.as_str(), one[1].volume.as_str()),
+        (t0 + 60_000, 110, "11", "0.001")
+    );
     for i in [Interval::M5, Interval::M15, Interval::H1, Interval::H4, Interval::D1] {
         let c = s.candles(0, i, 10).unwrap();
         assert_eq!(c.len(), 1, "{i:?}");
-        assert_eq!((c[0].open_ticks, c[0].close_ticks, c[0].volume_lots, c[0].trades), (100, 110, 5, 4));
+        assert_eq!(
+            (c[0].open_ticks, c[0].close_ticks, c[0].volume_lots, c[0].trades),
+            (100, 110, 5, 4)
+        );
     }
     // The last block pushed one candle per interval.
     let candles = applied.pushes.iter().filter(|p| matches!(p.topic, Topic::Candles(0, _))).count();
@@ -168,16 +197,31 @@ fn order_status_follows_the_book() {
     let mut s = store(StoreConfig::default());
     let v = view(&[], &[]);
     let accepted = |id: u64, account: u32, qty: u64| {
-        book(BookEvent::Accepted { id: OrderId(id), account: AccountId(account), side: Side::Sell, price: PriceTicks(100), qty: QtyLots(qty) })
+        book(BookEvent::Accepted {
+            id: OrderId(id),
+            account: AccountId(account),
+            side: Side::Sell,
+            price: PriceTicks(100),
+            qty: QtyLots(qty),
+        })
     };
     let resting = |id: u64, qty: u64| {
-        book(BookEvent::Resting { id: OrderId(id), account: AccountId(1), side: Side::Sell, price: PriceTicks(100), qty: QtyLots(qty) })
+        book(BookEvent::Resting {
+            id: OrderId(id),
+            account: AccountId(1),
+            side: Side::Sell,
+            price: PriceTicks(100),
+            qty: QtyLots(qty),
+        })
     };
     s.apply(&block(1, 1, vec![accepted(1, 1, 5)], v.clone()));
     assert_eq!(s.order(0, 1).unwrap().status, w::OrderState::Accepted);
     s.apply(&block(2, 2, vec![resting(1, 5)], v.clone()));
     let o = s.order(0, 1).unwrap();
-    assert_eq!((o.status, o.remaining_lots, o.address.clone()), (w::OrderState::Resting, 5, Some(hex(&addr(1).0))));
+    assert_eq!(
+        (o.status, o.remaining_lots, o.address.clone()),
+        (w::OrderState::Resting, 5, Some(hex(&addr(1).0)))
+    );
     s.apply(&block(3, 3, vec![accepted(2, 2, 2), fill(1, 2, 100, 2, 3, 0)], v.clone()));
     let o = s.order(0, 1).unwrap();
     assert_eq!((o.status, o.filled_lots, o.remaining_lots), (w::OrderState::PartiallyFilled, 2, 3));
@@ -185,10 +229,27 @@ fn order_status_follows_the_book() {
     s.apply(&block(4, 4, vec![fill(1, 3, 100, 3, 0, 0)], v.clone()));
     assert_eq!(s.order(0, 1).unwrap().status, w::OrderState::Filled);
     // Cancel, expiry and rejection.
-    let cancelled = book(BookEvent::Cancelled { id: OrderId(4), account: AccountId(1), side: Side::Sell, remaining: QtyLots(1), reason: CancelReason::User });
-    let expired = book(BookEvent::Expired { id: OrderId(5), account: AccountId(1), side: Side::Sell, remaining: QtyLots(1) });
-    let rejected = book(BookEvent::Rejected { id: Some(OrderId(6)), reason: Reject::PostOnlyWouldCross });
-    let applied = s.apply(&block(5, 5, vec![accepted(4, 1, 1), cancelled, accepted(5, 1, 1), expired, rejected], v));
+    let cancelled = book(BookEvent::Cancelled {
+        id: OrderId(4),
+        account: AccountId(1),
+        side: Side::Sell,
+        remaining: QtyLots(1),
+        reason: CancelReason::User,
+    });
+    let expired = book(BookEvent::Expired {
+        id: OrderId(5),
+        account: AccountId(1),
+        side: Side::Sell,
+        remaining: QtyLots(1),
+    });
+    let rejected =
+        book(BookEvent::Rejected { id: Some(OrderId(6)), reason: Reject::PostOnlyWouldCross });
+    let applied = s.apply(&block(
+        5,
+        5,
+        vec![accepted(4, 1, 1), cancelled, accepted(5, 1, 1), expired, rejected],
+        v,
+    ));
     let o = s.order(0, 4).unwrap();
     assert_eq!((o.status, o.reason.as_deref()), (w::OrderState::Cancelled, Some("user")));
     assert_eq!(s.order(0, 5).unwrap().status, w::OrderState::Expired);
@@ -232,7 +293,12 @@ fn bounds_evict_the_oldest() {
     for h in 1..=10u64 {
         // Accounts 1 and 2 trade every block; account 3 + h % 4 now and then.
         let other = 3 + (h % 4) as u32;
-        s.apply(&block(h, h * 60_000, vec![fill_by(1, 2, h), fill_by(1, other, h + 100)], view(&[], &[])));
+        s.apply(&block(
+            h,
+            h * 60_000,
+            vec![fill_by(1, 2, h), fill_by(1, other, h + 100)],
+            view(&[], &[]),
+        ));
     }
     assert_eq!(s.trades(0, 100).unwrap().len(), 3);
     assert_eq!(s.candles(0, Interval::M1, 100).unwrap().len(), 2);
@@ -242,7 +308,10 @@ fn bounds_evict_the_oldest() {
     let f = s.fills(&(addr(1), 0), 100);
     assert_eq!(f.len(), 2);
     assert_eq!(f[0].height, 10);
-    assert!(s.fills(&(addr(2), 0), 100).is_empty(), "account 2 filled before account 1's last fill");
+    assert!(
+        s.fills(&(addr(2), 0), 100).is_empty(),
+        "account 2 filled before account 1's last fill"
+    );
     assert!(s.block(5).is_none() && s.block(6).is_some() && s.block(10).is_some());
     assert_eq!(s.latest_block().map(|b| b.height), Some(10));
 }
