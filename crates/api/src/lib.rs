@@ -250,9 +250,21 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
+/// How often idle rate-limit keys are forgotten.
+pub const LIMITER_SWEEP: Duration = Duration::from_secs(60);
+
 /// Serves `state`'s router on `listener` until the process stops (with the peer address of
 /// each connection, for the per-IP limits).
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<ApiState>) -> std::io::Result<()> {
+    // Forget idle rate-limit keys now and then (while the API lives).
+    let weak = Arc::downgrade(&state);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(LIMITER_SWEEP).await;
+            let Some(s) = weak.upgrade() else { break };
+            s.limits.retain_recent();
+        }
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }
