@@ -33,6 +33,10 @@ impl Drop for Devnet {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.home);
+        // The devnet's log is kept only when the test failed.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(self.home.with_extension("log"));
+        }
     }
 }
 
