@@ -194,6 +194,7 @@ mod tests {
             index_age_blocks: 0,
             open_index_age_blocks: 5,
             mark: 1_000_000,
+            tick_size_nano: 100_000_000,
             tick_lot_atoms: 100,
             qty_min: 1,
             price_band_ppb: 100_000_000,

@@ -54,6 +54,8 @@ pub struct MarketView {
     pub open_index_age_blocks: u64,
     /// Mark price (zero before the first index).
     pub mark: u64,
+    /// Price of one tick in 1e-9 USDC (for display).
+    pub tick_size_nano: u64,
     /// Quote atoms per tick-lot.
     pub tick_lot_atoms: u64,
     /// Smallest order size.
@@ -278,6 +280,7 @@ impl Snapshot {
                     index_age_blocks: now.height.saturating_sub(m.index_height),
                     open_index_age_blocks: m.params.breaker.open_index_age_blocks,
                     mark: m.mark.0,
+                    tick_size_nano: m.params.tick_size_nano,
                     tick_lot_atoms: m.params.contract.quote_atoms_per_tick_lot(),
                     qty_min: m.params.qty_min.0,
                     price_band_ppb: m.params.price_band.ppb().unsigned_abs(),
@@ -359,6 +362,7 @@ mod tests {
             index_age_blocks: 0,
             open_index_age_blocks: 5,
             mark: 1_000_000,
+            tick_size_nano: 100_000_000,
             tick_lot_atoms: 100,
             qty_min: 1,
             price_band_ppb: 100_000_000,
