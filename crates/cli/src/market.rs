@@ -170,7 +170,7 @@ pub fn spawn(node: NodeHandle, cfg: MarketConfig) -> Result<(), String> {
         seed = cfg.seed,
         makers = population.markets as u32 * population.makers_per_market,
         takers = population.takers,
-        leveraged = population.leveraged,
+        leveraged = population.leveraged_count(),
         keepers = population.keepers,
         "market bots starting"
     );

@@ -164,3 +164,90 @@ impl Keeper {
         Some(TxAction::Place(order))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::view::{test_account, test_market, AuctionView};
+    use novation_engine::{MarketId, MarketStatus};
+    use novation_types::AccountId;
+
+    fn auction(id: u64, side: Side, price: u64) -> AuctionView {
+        AuctionView {
+            id: AuctionId(id),
+            account: AccountId(3),
+            market: MarketId(0),
+            side,
+            qty: 100,
+            price,
+            end: 990_000,
+        }
+    }
+
+    fn snap(height: u64, auctions: Vec<AuctionView>) -> Snapshot {
+        Snapshot { height, markets: vec![test_market()], auctions, ..Snapshot::default() }
+    }
+
+    fn keeper() -> Keeper {
+        Keeper::new(KeeperParams::DEVNET)
+    }
+
+    #[test]
+    fn bids_only_below_the_index_by_its_edge() {
+        let mut k = keeper();
+        let me = test_account(5_000_000, 0);
+        // A long on offer at 5 bps under the index: not yet.
+        assert!(k.decide(1, &snap(1, vec![auction(1, Side::Buy, 999_500)]), &me).is_empty());
+        // At 10 bps under: bid with the limit at index − 10 bps.
+        let bids = k.decide(2, &snap(2, vec![auction(1, Side::Buy, 999_000)]), &me);
+        assert_eq!(
+            bids,
+            vec![TxAction::BidLiquidation {
+                sub: 0,
+                auction: AuctionId(1),
+                price_limit: PriceTicks(999_000)
+            }]
+        );
+        // Not again within rebid_blocks.
+        assert!(k.decide(3, &snap(3, vec![auction(1, Side::Buy, 998_000)]), &me).is_empty());
+        assert_eq!(k.decide(5, &snap(5, vec![auction(1, Side::Buy, 998_000)]), &me).len(), 1);
+        // A short on offer: the keeper sells it, at 10 bps above the index or more.
+        let bids = k.decide(6, &snap(6, vec![auction(2, Side::Sell, 1_001_500)]), &me);
+        assert_eq!(
+            bids,
+            vec![TxAction::BidLiquidation {
+                sub: 0,
+                auction: AuctionId(2),
+                price_limit: PriceTicks(1_001_000)
+            }]
+        );
+    }
+
+    #[test]
+    fn skips_its_own_auctions_and_a_full_inventory() {
+        let mut k = keeper();
+        let own = AuctionView { account: AccountId(7), ..auction(1, Side::Buy, 990_000) };
+        assert!(k.decide(1, &snap(1, vec![own]), &test_account(5_000_000, 0)).is_empty());
+        // Long $1.95M already: 600 more lots ($60k) would pass the $2M inventory limit.
+        let big = AuctionView { qty: 600, ..auction(2, Side::Buy, 990_000) };
+        let full = test_account(5_000_000, 19_500);
+        let actions = k.decide(2, &snap(2, vec![big]), &full);
+        assert!(
+            actions.iter().all(|a| !matches!(a, TxAction::BidLiquidation { .. })),
+            "{actions:?}"
+        );
+    }
+
+    #[test]
+    fn unwinds_its_inventory_when_the_book_is_back() {
+        let mut k = keeper();
+        let long = test_account(5_000_000, 965);
+        let actions = k.decide(1, &snap(1, Vec::new()), &long);
+        let [TxAction::Place(o)] = actions.as_slice() else { panic!("{actions:?}") };
+        assert!(o.reduce_only);
+        assert_eq!((o.side, o.qty.0, o.price.0), (Side::Sell, 200, 995_000), "$20k, 50 bps");
+        let mut closed = snap(2, Vec::new());
+        closed.markets[0].status = MarketStatus::ReduceOnly;
+        assert!(k.decide(2, &closed, &long).is_empty(), "not into an empty reduce-only book");
+    }
+}

@@ -1,5 +1,6 @@
-//! The leveraged trader: builds one position at 10–20× its collateral, mostly long, holds it,
-//! closes it, and starts again; in a crash it is liquidated, waits, and is refunded.
+//! The leveraged trader: builds one position at a leverage drawn in its range (10–20× or 3–4×
+//! on the devnet), mostly or always long, holds it, closes it, and starts again; in a crash it
+//! is liquidated, waits, and is refunded.
 //!
 //! # Phases
 //!
@@ -65,6 +66,20 @@ impl LeveragedParams {
         slippage_bps: 50,
         hold_blocks_min: 600,
         hold_blocks_max: 3_000,
+        cooldown_blocks: 150,
+    };
+
+    /// The devnet's steadier longs: $20,000 at 3–4×, always long, holds of 3,000 to 12,000
+    /// blocks; liquidated only deep in a crash (from about −25 %).
+    pub const DEVNET_LOW: LeveragedParams = LeveragedParams {
+        collateral: Quote(20_000 * 1_000_000),
+        leverage_min: 3,
+        leverage_max: 4,
+        long_percent: 100,
+        chunk_notional: Quote(25_000 * 1_000_000),
+        slippage_bps: 50,
+        hold_blocks_min: 3_000,
+        hold_blocks_max: 12_000,
         cooldown_blocks: 150,
     };
 
@@ -244,4 +259,73 @@ fn ioc(
     let mut order = OrderRequest::market(0, m.id, side, worst, lots);
     order.reduce_only = reduce_only;
     Some(TxAction::Place(order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::view::{test_account, test_market};
+
+    fn snap(height: u64) -> Snapshot {
+        Snapshot { height, markets: vec![test_market()], ..Snapshot::default() }
+    }
+
+    fn trader() -> Leveraged {
+        Leveraged::new(LeveragedParams { long_percent: 100, ..LeveragedParams::DEVNET })
+    }
+
+    #[test]
+    fn an_unfunded_trader_asks_for_its_collateral() {
+        let mut t = trader();
+        let mut rng = SplitMix64::new(1);
+        let d = t.decide(1, &snap(1), &AccountView::default(), &mut rng);
+        assert_eq!(d.refund, Some(Quote(5_000 * 1_000_000)));
+        let d = t.decide(2, &snap(2), &test_account(1_000, 0), &mut rng);
+        assert_eq!(d.refund, Some(Quote(4_000 * 1_000_000)), "tops up to the collateral");
+        assert_eq!(t.phase(), Phase::Idle);
+    }
+
+    #[test]
+    fn it_builds_holds_is_liquidated_cools_down_and_starts_over() {
+        let mut t = trader();
+        let mut rng = SplitMix64::new(1);
+        let funded = test_account(5_000, 0);
+        assert_eq!(t.decide(1, &snap(1), &funded, &mut rng), Decision::default());
+        let Phase::Opening { side, target, .. } = t.phase() else { panic!("{:?}", t.phase()) };
+        assert_eq!(side, Side::Buy);
+        // 10–20× $5,000 at $100 a lot.
+        assert!((500..=1_000).contains(&target), "{target}");
+        let d = t.decide(2, &snap(2), &funded, &mut rng);
+        let [TxAction::Place(o)] = d.actions.as_slice() else { panic!("{d:?}") };
+        assert_eq!((o.side, o.qty.0, o.price.0), (Side::Buy, 250, 1_005_000), "$25k chunk, 50 bps");
+        let built = test_account(5_000, i64::try_from(target).unwrap_or(0));
+        t.decide(3, &snap(3), &built, &mut rng);
+        assert!(matches!(t.phase(), Phase::Holding { .. }));
+        let liquidating = AccountView { in_liquidation: true, ..built.clone() };
+        t.decide(4, &snap(4), &liquidating, &mut rng);
+        assert_eq!((t.phase(), t.liquidations()), (Phase::Liquidated, 1));
+        let wiped = test_account(100, 0);
+        t.decide(5, &snap(5), &wiped, &mut rng);
+        assert_eq!(t.phase(), Phase::Cooldown { until: 155 });
+        assert_eq!(t.decide(100, &snap(100), &wiped, &mut rng), Decision::default());
+        t.decide(155, &snap(155), &wiped, &mut rng);
+        assert_eq!(t.phase(), Phase::Idle);
+        let d = t.decide(156, &snap(156), &wiped, &mut rng);
+        assert_eq!(d.refund, Some(Quote(4_900 * 1_000_000)), "refunded after the cooldown");
+    }
+
+    #[test]
+    fn a_held_position_is_closed_reduce_only_after_the_hold() {
+        let mut t = trader();
+        let mut rng = SplitMix64::new(1);
+        t.phase = Phase::Holding { market: MarketId(0), until: 10 };
+        let long = test_account(5_000, 700);
+        t.decide(10, &snap(10), &long, &mut rng);
+        let d = t.decide(11, &snap(11), &long, &mut rng);
+        let [TxAction::Place(o)] = d.actions.as_slice() else { panic!("{d:?}") };
+        assert!(o.reduce_only);
+        assert_eq!((o.side, o.qty.0, o.price.0), (Side::Sell, 700, 995_000));
+        t.decide(12, &snap(12), &test_account(5_000, 0), &mut rng);
+        assert_eq!(t.phase(), Phase::Idle);
+    }
 }

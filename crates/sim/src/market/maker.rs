@@ -186,22 +186,7 @@ mod tests {
     use novation_engine::MarketStatus;
 
     fn btc() -> MarketView {
-        MarketView {
-            id: MarketId(0),
-            symbol: "BTC-PERP".into(),
-            status: MarketStatus::Active,
-            index: Some(1_000_000),
-            index_age_blocks: 0,
-            open_index_age_blocks: 5,
-            mark: 1_000_000,
-            tick_size_nano: 100_000_000,
-            tick_lot_atoms: 100,
-            qty_min: 1,
-            price_band_ppb: 100_000_000,
-            bids: Vec::new(),
-            asks: Vec::new(),
-            open_interest_lots: 0,
-        }
+        MarketView { bids: Vec::new(), asks: Vec::new(), ..super::super::view::test_market() }
     }
 
     fn maker() -> Maker {

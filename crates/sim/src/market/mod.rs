@@ -19,11 +19,17 @@
 //! |---|---|---|
 //! | [`Maker`] | 2 per market | `levels` post-only quotes per side around the index, inventory skew, requote on a move, a fill or a refresh |
 //! | [`Taker`] | 6 | random IOC orders with a slippage bound a few % from the index |
-//! | [`Leveraged`] | 8 | one position at 10–20× its collateral, 80 % long; held, closed, reopened; liquidated in a crash, refunded after a cooldown |
+//! | [`Leveraged`] | 8 + 4 | one position at 10–20× its collateral, 80 % long (8 of them), or at 3–4×, always long (4); held, closed, reopened; liquidated in a crash, refunded after a cooldown |
 //! | [`Keeper`] | 1 | bids in takeover auctions at a discount to the index, unwinds what it won |
 //!
-//! Bots are numbered makers first (market by market), then takers, leveraged traders and
-//! keepers; the number is the bot's key index. Each bot draws from its own [`SplitMix64`]
+//! The two leveraged cohorts split a crash: the 10–20× traders are liquidated within its first
+//! 10 %, while the makers' bids still absorb them (waterfall step 2); the 3–4× longs around
+//! −25 % to −33 %, about when the circuit breaker (a 30 % move within its window) puts the
+//! market in reduce-only and the makers pull their quotes, so their positions go on to the
+//! takeover auctions and the insurance fund (steps 3 and 4).
+//!
+//! Bots are numbered makers first (market by market), then takers, leveraged traders (cohort by
+//! cohort) and keepers; the number is the bot's key index. Each bot draws from its own [`SplitMix64`]
 //! stream forked from the population seed in that order.
 //!
 //! # Funding
@@ -62,6 +68,9 @@ use crate::rng::SplitMix64;
 
 /// Most bots in a population.
 pub const BOTS_MAX: usize = 256;
+
+/// Most cohorts of leveraged traders.
+pub const COHORTS_MAX: usize = 8;
 
 /// Most quote levels per side of a maker.
 pub const LEVELS_MAX: u32 = 8;
@@ -117,18 +126,25 @@ pub struct Population {
     pub makers_per_market: u32,
     /// Takers.
     pub takers: u32,
-    /// Leveraged traders.
-    pub leveraged: u32,
+    /// Leveraged traders: cohorts of (count, parameters).
+    pub leveraged: Vec<(u32, LeveragedParams)>,
     /// Keepers.
     pub keepers: u32,
     /// Makers' parameters.
     pub maker: MakerParams,
     /// Takers' parameters.
     pub taker: TakerParams,
-    /// Leveraged traders' parameters.
-    pub trader: LeveragedParams,
     /// Keepers' parameters.
     pub keeper: KeeperParams,
+}
+
+/// What one bot is, with its parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Spec {
+    Maker(MarketId),
+    Taker,
+    Leveraged(LeveragedParams),
+    Keeper,
 }
 
 /// Why a population is refused.
@@ -151,11 +167,10 @@ impl Population {
             markets,
             makers_per_market: 2,
             takers: 6,
-            leveraged: 8,
+            leveraged: vec![(8, LeveragedParams::DEVNET), (4, LeveragedParams::DEVNET_LOW)],
             keepers: 1,
             maker: MakerParams::DEVNET,
             taker: TakerParams::DEVNET,
-            trader: LeveragedParams::DEVNET,
             keeper: KeeperParams::DEVNET,
         }
     }
@@ -172,20 +187,32 @@ impl Population {
 
     /// Each bot's kind (and the market of a maker), in bot order.
     pub fn kinds(&self) -> Vec<(BotKind, Option<MarketId>)> {
+        self.specs()
+            .into_iter()
+            .map(|spec| match spec {
+                Spec::Maker(m) => (BotKind::Maker, Some(m)),
+                Spec::Taker => (BotKind::Taker, None),
+                Spec::Leveraged(_) => (BotKind::Leveraged, None),
+                Spec::Keeper => (BotKind::Keeper, None),
+            })
+            .collect()
+    }
+
+    /// Leveraged traders in all cohorts.
+    pub fn leveraged_count(&self) -> u32 {
+        self.leveraged.iter().map(|(n, _)| n).sum()
+    }
+
+    fn specs(&self) -> Vec<Spec> {
         let mut out = Vec::new();
         for m in 0..self.markets {
-            for _ in 0..self.makers_per_market {
-                out.push((BotKind::Maker, Some(MarketId(m))));
-            }
+            out.extend((0..self.makers_per_market).map(|_| Spec::Maker(MarketId(m))));
         }
-        let rest = [
-            (BotKind::Taker, self.takers),
-            (BotKind::Leveraged, self.leveraged),
-            (BotKind::Keeper, self.keepers),
-        ];
-        for (kind, n) in rest {
-            out.extend((0..n).map(|_| (kind, None)));
+        out.extend((0..self.takers).map(|_| Spec::Taker));
+        for (n, params) in &self.leveraged {
+            out.extend((0..*n).map(|_| Spec::Leveraged(*params)));
         }
+        out.extend((0..self.keepers).map(|_| Spec::Keeper));
         out
     }
 
@@ -193,7 +220,7 @@ impl Population {
     pub fn validate(&self) -> Result<(), PopulationError> {
         let total = u64::from(self.markets) * u64::from(self.makers_per_market)
             + u64::from(self.takers)
-            + u64::from(self.leveraged)
+            + self.leveraged.iter().map(|(n, _)| u64::from(*n)).sum::<u64>()
             + u64::from(self.keepers);
         if total > BOTS_MAX as u64 {
             return Err(PopulationError("more than BOTS_MAX bots"));
@@ -204,7 +231,7 @@ impl Population {
         if !self.taker.is_valid() {
             return Err(PopulationError("taker parameters"));
         }
-        if !self.trader.is_valid() {
+        if self.leveraged.len() > COHORTS_MAX || self.leveraged.iter().any(|(_, p)| !p.is_valid()) {
             return Err(PopulationError("leveraged trader parameters"));
         }
         if !self.keeper.is_valid() {
@@ -293,22 +320,26 @@ impl MarketSim {
         addresses: &[Address],
     ) -> Result<MarketSim, PopulationError> {
         population.validate()?;
-        let kinds = population.kinds();
-        if addresses.len() != kinds.len() {
+        let specs = population.specs();
+        if addresses.len() != specs.len() {
             return Err(PopulationError("one address per bot"));
         }
         let mut seed = SplitMix64::new(population.seed);
-        let bots = kinds
+        let bots = specs
             .into_iter()
             .zip(addresses)
-            .map(|((kind, market), &address)| {
-                let strategy = match kind {
-                    BotKind::Maker => {
-                        Strategy::Maker(Maker::new(population.maker, market.unwrap_or_default()))
+            .map(|(spec, &address)| {
+                let (kind, strategy) = match spec {
+                    Spec::Maker(m) => {
+                        (BotKind::Maker, Strategy::Maker(Maker::new(population.maker, m)))
                     }
-                    BotKind::Taker => Strategy::Taker(Taker::new(population.taker)),
-                    BotKind::Leveraged => Strategy::Leveraged(Leveraged::new(population.trader)),
-                    BotKind::Keeper => Strategy::Keeper(Keeper::new(population.keeper)),
+                    Spec::Taker => (BotKind::Taker, Strategy::Taker(Taker::new(population.taker))),
+                    Spec::Leveraged(p) => {
+                        (BotKind::Leveraged, Strategy::Leveraged(Leveraged::new(p)))
+                    }
+                    Spec::Keeper => {
+                        (BotKind::Keeper, Strategy::Keeper(Keeper::new(population.keeper)))
+                    }
                 };
                 Bot {
                     kind,
@@ -433,12 +464,13 @@ mod tests {
     fn the_devnet_population_is_valid_and_ordered() {
         let p = Population::devnet(1, 2);
         assert_eq!(p.validate(), Ok(()));
-        assert_eq!(p.len(), 4 + 6 + 8 + 1);
+        assert_eq!(p.len(), 4 + 6 + 12 + 1);
         let kinds = p.kinds();
         assert_eq!(kinds[0], (BotKind::Maker, Some(MarketId(0))));
         assert_eq!(kinds[2], (BotKind::Maker, Some(MarketId(1))));
         assert_eq!(kinds[4].0, BotKind::Taker);
-        assert_eq!(kinds[18].0, BotKind::Keeper);
+        assert_eq!(kinds[10].0, BotKind::Leveraged);
+        assert_eq!(kinds[22].0, BotKind::Keeper);
         assert!(MarketSim::new(&p, &addresses(3)).is_err(), "one address per bot");
         let too_many = Population { takers: 300, ..p.clone() };
         assert!(too_many.validate().is_err());

@@ -106,3 +106,59 @@ impl Taker {
         vec![TxAction::Place(OrderRequest::market(0, m.id, side, worst, lots))]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::view::{test_account, test_market, MarketView};
+    use novation_engine::{MarketStatus, TimeInForce};
+
+    fn snap(status: MarketStatus) -> Snapshot {
+        Snapshot {
+            height: 10,
+            markets: vec![MarketView { status, ..test_market() }],
+            ..Snapshot::default()
+        }
+    }
+
+    fn orders(me: &AccountView, status: MarketStatus, blocks: u64) -> Vec<OrderRequest> {
+        let mut t = Taker::new(TakerParams { trade_percent: 100, ..TakerParams::DEVNET });
+        let mut rng = SplitMix64::new(5);
+        (0..blocks)
+            .flat_map(|_| t.decide(&snap(status), me, &mut rng))
+            .map(|a| match a {
+                TxAction::Place(o) => o,
+                other => panic!("a taker only places orders: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn orders_are_bounded_iocs_inside_the_band() {
+        let m = test_market();
+        let all = orders(&test_account(250_000, 0), MarketStatus::Active, 200);
+        assert_eq!(all.len(), 200);
+        assert!(
+            all.iter().any(|o| o.side == Side::Buy) && all.iter().any(|o| o.side == Side::Sell)
+        );
+        for o in &all {
+            assert_eq!(o.tif, TimeInForce::Ioc);
+            // $500 to $5,000 at $100 a lot; worst price 2 % through the index.
+            assert!((5..=50).contains(&o.qty.0), "{o:?}");
+            let expected = match o.side {
+                Side::Buy => 1_020_000,
+                Side::Sell => 980_000,
+            };
+            assert_eq!(o.price.0, expected);
+            assert!(m.in_band(o.price.0));
+        }
+    }
+
+    #[test]
+    fn a_full_position_only_reduces_and_a_closed_market_gets_nothing() {
+        // Long $60k, above the $50k cap: every order sells.
+        let all = orders(&test_account(250_000, 600), MarketStatus::Active, 50);
+        assert!(all.iter().all(|o| o.side == Side::Sell));
+        assert!(orders(&test_account(250_000, 0), MarketStatus::ReduceOnly, 50).is_empty());
+    }
+}

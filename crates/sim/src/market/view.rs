@@ -349,27 +349,48 @@ fn account_view(engine: &Engine, owner: Address) -> AccountView {
     }
 }
 
+/// A BTC-PERP view at $100,000 for unit tests: ticks of $0.1, lots of 0.001, band 10 %.
+#[cfg(test)]
+pub(crate) fn test_market() -> MarketView {
+    MarketView {
+        id: MarketId(0),
+        symbol: "BTC-PERP".into(),
+        status: MarketStatus::Active,
+        index: Some(1_000_000),
+        index_age_blocks: 0,
+        open_index_age_blocks: 5,
+        mark: 1_000_000,
+        tick_size_nano: 100_000_000,
+        tick_lot_atoms: 100,
+        qty_min: 1,
+        price_band_ppb: 100_000_000,
+        bids: vec![(999_990, 3)],
+        asks: vec![(1_000_010, 4)],
+        open_interest_lots: 0,
+    }
+}
+
+/// An existing account with `equity` dollars and a position of `size` lots in market 0.
+#[cfg(test)]
+pub(crate) fn test_account(equity_usd: i128, size: i64) -> AccountView {
+    AccountView {
+        id: Some(AccountId(7)),
+        equity: Quote(equity_usd * 1_000_000),
+        positions: if size == 0 {
+            Vec::new()
+        } else {
+            vec![PositionView { market: MarketId(0), size, entry_notional: Quote::ZERO }]
+        },
+        ..AccountView::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn btc() -> MarketView {
-        MarketView {
-            id: MarketId(0),
-            symbol: "BTC-PERP".into(),
-            status: MarketStatus::Active,
-            index: Some(1_000_000),
-            index_age_blocks: 0,
-            open_index_age_blocks: 5,
-            mark: 1_000_000,
-            tick_size_nano: 100_000_000,
-            tick_lot_atoms: 100,
-            qty_min: 1,
-            price_band_ppb: 100_000_000,
-            bids: vec![(999_990, 3)],
-            asks: vec![(1_000_010, 4)],
-            open_interest_lots: 0,
-        }
+        test_market()
     }
 
     #[test]
