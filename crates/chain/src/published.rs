@@ -138,6 +138,26 @@ fn event_accounts(event: &Event, out: &mut Vec<AccountId>) {
     }
 }
 
+/// The published view of market `m` of `engine` (also what a read model starts from).
+pub fn market_view(engine: &novation_engine::Engine, m: &novation_engine::Market) -> MarketView {
+    let (bids, asks) =
+        crate::values::book_levels(engine, m.id, BOOK_VIEW_DEPTH).unwrap_or_default();
+    MarketView {
+        id: m.id,
+        mark: m.mark,
+        index: m.index,
+        index_height: m.index_height,
+        status: m.status,
+        open_interest_lots: m.long_lots,
+        funding_last_ppb: m.funding_last_rate.ppb(),
+        funding_predicted_ppb: m.predicted_funding_rate().map(|r| r.ppb()).unwrap_or(0),
+        funding_last_ms: m.funding_last_ms,
+        insurance: engine.insurance_fund(m.id).unwrap_or(Quote::ZERO),
+        bids,
+        asks,
+    }
+}
+
 /// The published view of `block`, executed into `state` with these `outcomes` and `events`.
 pub fn view(
     state: &ChainState,
@@ -169,28 +189,7 @@ pub fn view(
         .into_iter()
         .filter_map(|id| engine.account(id).map(|a| (id, (a.owner, a.sub))))
         .collect();
-    let markets = engine
-        .markets()
-        .iter()
-        .map(|m| {
-            let (bids, asks) =
-                crate::values::book_levels(engine, m.id, BOOK_VIEW_DEPTH).unwrap_or_default();
-            MarketView {
-                id: m.id,
-                mark: m.mark,
-                index: m.index,
-                index_height: m.index_height,
-                status: m.status,
-                open_interest_lots: m.long_lots,
-                funding_last_ppb: m.funding_last_rate.ppb(),
-                funding_predicted_ppb: m.predicted_funding_rate().map(|r| r.ppb()).unwrap_or(0),
-                funding_last_ms: m.funding_last_ms,
-                insurance: engine.insurance_fund(m.id).unwrap_or(Quote::ZERO),
-                bids,
-                asks,
-            }
-        })
-        .collect();
+    let markets = engine.markets().iter().map(|m| market_view(engine, m)).collect();
     FinalizedBlock {
         height: block.height,
         digest,

@@ -6,13 +6,15 @@
 mod bench;
 mod config;
 mod market;
-mod rpc;
 mod run;
+mod table;
+mod trader;
+mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -128,6 +130,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         validator: usize,
     },
+    /// Trader commands: keys, faucet, order, orders, positions, balance, book, trades,
+    /// withdraw, watch.
+    #[command(flatten)]
+    Trader(trader::TraderCommand),
 }
 
 fn main() -> ExitCode {
@@ -166,6 +172,7 @@ fn main() -> ExitCode {
         Command::Bench { validators, seconds, rate, traders, p2p_port } => {
             bench::run(bench::BenchConfig { validators, seconds, rate, traders, p2p_port })
         }
+        Command::Trader(cmd) => trader::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -272,7 +279,8 @@ fn init_logs(ctx: &cw_tokio::Context, json: bool, level: &str) {
     );
 }
 
-/// Serves the RPC of `node` on `addr` until the process stops.
+/// Serves the API of `node` on `addr` until the process stops (see the `novation-api` crate:
+/// `/v1` REST + WebSocket, `/openapi.json`, and the first RPC routes).
 async fn serve_rpc(
     ctx: &cw_tokio::Context,
     addr: SocketAddr,
@@ -283,24 +291,23 @@ async fn serve_rpc(
     metrics_label: Option<String>,
 ) -> Result<(), String> {
     let metrics_ctx = ctx.child("rpc");
-    let state = Arc::new(rpc::RpcState {
+    let cx = novation_api::NodeContext {
         node,
         chain_id: genesis.chain_id,
         faucet,
-        accepting: AtomicBool::new(true),
         metrics: Box::new(move || metrics_ctx.encode()),
         validators: genesis.validators.len(),
         metrics_label,
-        faucet_nonce: AtomicU64::new(0),
         now_ms: Box::new(now_ms),
         assets: genesis.oracle.assets.iter().map(|a| a.symbol.clone()).collect(),
-    });
+    };
+    let state = novation_api::install(cx, novation_api::ApiConfig::default()).await?;
     let watcher = state.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_millis(100)).await;
             if !accepting.load(Ordering::Relaxed) {
-                watcher.accepting.store(false, Ordering::Relaxed);
+                novation_api::stop_accepting(&watcher);
                 break;
             }
         }
@@ -309,7 +316,7 @@ async fn serve_rpc(
         tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("rpc {addr}: {e}"))?;
     info!(%addr, "rpc listening");
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, rpc::router(state)).await {
+        if let Err(e) = novation_api::serve(listener, state).await {
             error!(error = %e, "rpc server stopped");
         }
     });

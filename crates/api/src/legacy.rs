@@ -1,6 +1,7 @@
-//! The node's minimal RPC (axum): submit a transaction and read its result, status, an account
-//! with its proof, a book; plus `/health`, `/metrics` and, on devnets, `/faucet`. The full
-//! trader API is a later piece of work.
+//! The node's first RPC routes, kept as they were for existing tools and tests (the trader API
+//! is `/v1`, see [`crate::rest`]): submit a transaction and read its result, status, an account
+//! with its proof, a book; plus `/health`, `/metrics` and, on devnets, `/faucet`. Error bodies
+//! are `{"error", "code"}` like the rest of the API.
 //!
 //! | method | path | body / answer |
 //! |---|---|---|
@@ -16,56 +17,31 @@
 //! | POST | `/faucet` | `{"address", "sub", "usdc"}` → `{"hash"}` (when the node holds the faucet key) |
 //! | GET | `/health`, `/metrics` | liveness; Prometheus text |
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use commonware_cryptography::{ed25519, Signer as _};
+use commonware_cryptography::Signer as _;
 use novation_chain::commit::StateDb;
 use novation_chain::executor::TxStatus;
-use novation_chain::node::NodeHandle;
 use novation_chain::state::{ActionOutcome, TxOutcome};
-use novation_chain::tx::{self, ChainId, SignedTx, TxAction, TxBody};
+use novation_chain::tx::{self, SignedTx, TxAction, TxBody};
 use novation_engine::MarketId;
 use novation_types::Quote;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::config::{hex, parse_address, unhex};
+use crate::convert::{hex, parse_address, unhex};
+use crate::{ApiError, ApiState};
 
-/// Largest request body.
-pub const BODY_MAX: usize = 64 << 10;
+type RpcState = ApiState;
 
-/// What the handlers share.
-pub struct RpcState {
-    /// The node this RPC serves.
-    pub node: NodeHandle,
-    /// The chain id.
-    pub chain_id: ChainId,
-    /// The faucet key, if this node holds it.
-    pub faucet: Option<ed25519::PrivateKey>,
-    /// Whether new transactions are accepted (false during shutdown).
-    pub accepting: AtomicBool,
-    /// Prometheus text of the runtime's registry.
-    pub metrics: Box<dyn Fn() -> String + Send + Sync>,
-    /// Validators configured (peers = validators - 1 when all are connected).
-    pub validators: usize,
-    /// The metric label that tells this node's metrics apart (devnets), e.g. `index="2"`.
-    pub metrics_label: Option<String>,
-    /// Last faucet nonce used (faucet transactions from several requests in one millisecond).
-    pub faucet_nonce: AtomicU64,
-    /// Clock (ms since the epoch) for mempool admission and nonces.
-    pub now_ms: Box<dyn Fn() -> u64 + Send + Sync>,
-    /// Oracle asset symbols, by asset id.
-    pub assets: Vec<String>,
-}
-
-/// The router.
-pub fn router(state: Arc<RpcState>) -> Router {
+/// The legacy routes.
+pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/health", get(health))
         .route("/status", get(status))
@@ -79,21 +55,27 @@ pub fn router(state: Arc<RpcState>) -> Router {
         .route("/oracle", get(oracle))
         .route("/oracle/{asset}/history", get(oracle_history))
         .route("/oracle/{asset}/twap", get(oracle_twap))
-        .layer(DefaultBodyLimit::max(BODY_MAX))
-        .with_state(state)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    let code = match status {
+        StatusCode::NOT_FOUND => novation_wire::code::NOT_FOUND,
+        StatusCode::SERVICE_UNAVAILABLE => novation_wire::code::UNAVAILABLE,
+        _ => novation_wire::code::BAD_REQUEST,
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
-async fn health(State(s): State<Arc<RpcState>>) -> Response {
-    let height = s.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
+/// `GET /health`: liveness and height.
+#[utoipa::path(get, path = "/health", tag = "node",
+    responses((status = 200, description = "`{\"ok\": true, \"height\": H}`")))]
+pub async fn health(State(s): State<Arc<RpcState>>) -> Response {
+    let height = s.cx.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
     Json(json!({ "ok": true, "height": height })).into_response()
 }
 
 async fn metrics(State(s): State<Arc<RpcState>>) -> Response {
-    ([("content-type", "text/plain; version=0.0.4")], (s.metrics)()).into_response()
+    ([("content-type", "text/plain; version=0.0.4")], (s.cx.metrics)()).into_response()
 }
 
 /// The number of connected p2p peers, read from the network tracker's per-peer `connected`
@@ -107,9 +89,9 @@ fn peers_from_metrics(text: &str, label: Option<&str>) -> usize {
 }
 
 async fn status(State(s): State<Arc<RpcState>>) -> Response {
-    let st = s.node.shared.status.lock().map(|st| st.clone()).unwrap_or_default();
-    let mempool = s.node.mempool.lock().map(|p| p.len()).unwrap_or(0);
-    let peers = peers_from_metrics(&(s.metrics)(), s.metrics_label.as_deref());
+    let st = s.cx.node.shared.status.lock().map(|st| st.clone()).unwrap_or_default();
+    let mempool = s.cx.node.mempool.lock().map(|p| p.len()).unwrap_or(0);
+    let peers = peers_from_metrics(&(s.cx.metrics)(), s.cx.metrics_label.as_deref());
     Json(json!({
         "height": st.height,
         "finalized_height": st.finalized_tip.max(st.height),
@@ -120,23 +102,20 @@ async fn status(State(s): State<Arc<RpcState>>) -> Response {
         "mempool": mempool,
         "speculative": st.pending,
         "peers": peers,
-        "validators": s.validators,
-        "chain_id": s.chain_id.0,
+        "validators": s.cx.validators,
+        "chain_id": s.cx.chain_id.0,
     }))
     .into_response()
 }
 
 async fn submit(State(s): State<Arc<RpcState>>, body: String) -> Response {
-    if !s.accepting.load(Ordering::Relaxed) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "node is shutting down");
-    }
     let bytes = match unhex(body.trim()) {
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("body must be hex: {e}")),
     };
-    match s.node.submit(&bytes, (s.now_ms)()) {
+    match crate::rest::admit(&s, &bytes) {
         Ok(hash) => Json(json!({ "hash": hex(&hash) })).into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -160,8 +139,8 @@ async fn tx_status(State(s): State<Arc<RpcState>>, Path(hash): Path<String>) -> 
     let Ok(h): Result<[u8; 32], _> = bytes.try_into() else {
         return error(StatusCode::BAD_REQUEST, "a hash has 32 bytes");
     };
-    let recorded = s.node.shared.results.lock().ok().and_then(|r| r.get(&h));
-    let pending = s.node.mempool.lock().map(|p| p.contains(&h)).unwrap_or(false);
+    let recorded = s.cx.node.shared.results.lock().ok().and_then(|r| r.get(&h));
+    let pending = s.cx.node.mempool.lock().map(|p| p.contains(&h)).unwrap_or(false);
     let v = match recorded {
         Some(TxStatus::Finalized { height, outcome }) => {
             json!({ "status": "finalized", "height": height, "outcome": outcome_json(&outcome) })
@@ -181,7 +160,7 @@ async fn account(
         Ok(a) => a,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let Some(p) = s.node.executor.account(owner, sub).await else {
+    let Some(p) = s.cx.node.executor.account(owner, sub).await else {
         return error(StatusCode::NOT_FOUND, "no such account");
     };
     let key = novation_chain::commit::account_key(owner, sub);
@@ -217,13 +196,13 @@ async fn account(
 }
 
 async fn block(State(s): State<Arc<RpcState>>, Path(height): Path<u64>) -> Response {
-    let found = s
-        .node
-        .shared
-        .history
-        .lock()
-        .ok()
-        .and_then(|h| h.iter().find(|(k, _, _)| *k == height).map(|(_, d, r)| (*d, *r)));
+    let found =
+        s.cx.node
+            .shared
+            .history
+            .lock()
+            .ok()
+            .and_then(|h| h.iter().find(|(k, _, _)| *k == height).map(|(_, d, r)| (*d, *r)));
     match found {
         Some((digest, root)) => {
             Json(json!({ "height": height, "digest": digest.to_string(), "state_root": root.to_string() }))
@@ -244,13 +223,16 @@ async fn book(
     Query(q): Query<DepthQuery>,
 ) -> Response {
     let depth = q.depth.unwrap_or(20).clamp(1, 500);
-    let Some((bids, asks)) = s.node.executor.book(MarketId(market), depth).await else {
+    let Ok(Some((bids, asks))) = s
+        .query(move |st| novation_chain::values::book_levels(&st.engine, MarketId(market), depth))
+        .await
+    else {
         return error(StatusCode::NOT_FOUND, "no such market");
     };
     let side = |v: Vec<novation_chain::executor::Level>| {
         v.into_iter().map(|(p, q)| json!([p.0, q])).collect::<Vec<_>>()
     };
-    let height = s.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
+    let height = s.cx.node.shared.status.lock().map(|st| st.height).unwrap_or(0);
     Json(json!({ "market": market, "height": height, "bids": side(bids), "asks": side(asks) }))
         .into_response()
 }
@@ -268,7 +250,7 @@ struct FaucetRequest {
 pub const FAUCET_MAX_USDC: u64 = 1_000_000;
 
 async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) -> Response {
-    let Some(key) = &s.faucet else {
+    let Some(key) = &s.cx.faucet else {
         return error(StatusCode::NOT_FOUND, "this node has no faucet");
     };
     if req.usdc == 0 || req.usdc > FAUCET_MAX_USDC {
@@ -281,7 +263,7 @@ async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) 
         Ok(a) => a,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
-    let now = (s.now_ms)();
+    let now = (s.cx.now_ms)();
     // Nonces are millisecond timestamps; several requests within one millisecond take the next
     // free values.
     let previous = s
@@ -292,7 +274,7 @@ async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) 
         .unwrap_or(now);
     let nonce = previous.max(now.saturating_sub(1)) + 1;
     let body = TxBody {
-        chain_id: s.chain_id,
+        chain_id: s.cx.chain_id,
         nonce,
         master: None,
         actions: vec![TxAction::Faucet {
@@ -303,7 +285,7 @@ async fn faucet(State(s): State<Arc<RpcState>>, Json(req): Json<FaucetRequest>) 
     };
     let signed = SignedTx::sign(key, body);
     let bytes = novation_chain::node::encode_tx(&signed);
-    match s.node.submit(&bytes, now) {
+    match s.cx.node.submit(&bytes, now) {
         Ok(hash) => Json(json!({ "hash": hex(&hash), "faucet": hex(&tx::address_of(&tx::PublicKey::Ed25519(key.public_key())).0) })).into_response(),
         Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
     }
@@ -314,8 +296,9 @@ fn price_json(p: novation_oracle::OraclePrice) -> Value {
 }
 
 async fn oracle(State(s): State<Arc<RpcState>>) -> Response {
-    let symbols = s.assets.clone();
+    let symbols = s.cx.assets.clone();
     let view = s
+        .cx
         .node
         .executor
         .query(move |st| {
@@ -371,7 +354,7 @@ async fn oracle(State(s): State<Arc<RpcState>>) -> Response {
     let Some(mut view) = view else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "node stopping");
     };
-    let pool = s.node.observations.lock().map(|p| p.len()).unwrap_or(0);
+    let pool = s.cx.node.observations.lock().map(|p| p.len()).unwrap_or(0);
     view["observation_pool"] = json!(pool);
     Json(view).into_response()
 }
@@ -392,16 +375,16 @@ async fn oracle_history(
 ) -> Response {
     let from = q.from_height.unwrap_or(0);
     let limit = q.limit.unwrap_or(100).clamp(1, HISTORY_LIMIT_MAX);
-    let points = s
-        .node
-        .executor
-        .query(move |st| st.history.get(usize::from(asset)).map(|h| h.since(from, limit)))
-        .await
-        .flatten();
+    let points =
+        s.cx.node
+            .executor
+            .query(move |st| st.history.get(usize::from(asset)).map(|h| h.since(from, limit)))
+            .await
+            .flatten();
     let Some(points) = points else { return error(StatusCode::NOT_FOUND, "no such asset") };
     Json(json!({
         "asset": asset,
-        "symbol": s.assets.get(usize::from(asset)),
+        "symbol": s.cx.assets.get(usize::from(asset)),
         "points": points.iter().map(|p| json!({ "height": p.height, "time_ms": p.time_ms, "price": price_json(p.price) })).collect::<Vec<_>>(),
     }))
     .into_response()
@@ -418,12 +401,12 @@ async fn oracle_twap(
     Path(asset): Path<u16>,
     Query(q): Query<TwapQuery>,
 ) -> Response {
-    let r = s
-        .node
-        .executor
-        .query(move |st| st.history.get(usize::from(asset)).map(|h| h.twap(q.from_ms, q.to_ms)))
-        .await
-        .flatten();
+    let r =
+        s.cx.node
+            .executor
+            .query(move |st| st.history.get(usize::from(asset)).map(|h| h.twap(q.from_ms, q.to_ms)))
+            .await
+            .flatten();
     match r {
         None => error(StatusCode::NOT_FOUND, "no such asset"),
         Some(Err(e)) => error(StatusCode::BAD_REQUEST, e.to_string()),
