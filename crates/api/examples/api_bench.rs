@@ -4,7 +4,8 @@
 //!    `/v1/markets/0/book`, `/trades`, `/candles`, `/v1/markets`, `/v1/markets/0/prices` (state
 //!    query) and `/v1/accounts/{a}/0` (state query) for `--seconds`;
 //! 2. WebSocket fan-out: `--subscribers` connections on the BTC-PERP book and trades channels
-//!    while market makers in the process submit `--orders-per-s` orders, for `--seconds`;
+//!    while market makers in the process submit `--orders-per-s` orders (quotes expiring after
+//!    3 s, a quarter of them crossing), for `--seconds`;
 //!    reported as updates/s at the source × subscribers and messages/s delivered.
 //!
 //! The process RSS (node + bench clients, from /proc/self/status) is printed before and after
@@ -117,7 +118,7 @@ async fn run(o: Opts, d: devnet::Devnet) {
     let mut makers =
         [Trader::new("bench-mm", 0, d.chain_id), Trader::new("bench-mm", 1, d.chain_id)];
     for m in &makers {
-        node.submit(&faucet.faucet(m.address, 10_000_000), devnet::now_ms()).expect("faucet");
+        node.submit(&faucet.faucet(m.address, 1_000_000), devnet::now_ms()).expect("faucet");
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let account = format!("/v1/accounts/{}/0", makers[0].hex_address());
@@ -132,13 +133,23 @@ async fn run(o: Opts, d: devnet::Devnet) {
             while !stop.load(Ordering::Relaxed) {
                 tick.tick().await;
                 k += 1;
-                // Maker 0 quotes a ladder; maker 1 crosses it now and then.
+                // Maker 0 quotes a ladder; maker 1 takes from either side now and then.
                 let (who, side, price) = match k % 4 {
-                    0 => (1, Side::Buy, index + 3),
+                    0 if k % 8 == 0 => (1, Side::Buy, index + 20),
+                    0 => (1, Side::Sell, index - 20),
                     1 => (0, Side::Buy, index - 1 - k % 40),
                     _ => (0, Side::Sell, index + 1 + k % 40),
                 };
-                let tx = makers[who].limit(0, side, price, 1 + k % 3);
+                // Quotes expire after 3 s, so the book holds a steady few hundred orders.
+                let mut order = novation_engine::OrderRequest::limit(
+                    0,
+                    novation_engine::MarketId(0),
+                    side,
+                    price,
+                    1 + k % 3,
+                );
+                order.expiry = novation_engine::Expiry::TimeMs(devnet::now_ms() + 3_000);
+                let tx = makers[who].sign(vec![novation_chain::tx::TxAction::Place(order)]);
                 if node.submit(&tx, devnet::now_ms()).is_ok() {
                     submitted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -151,6 +162,14 @@ async fn run(o: Opts, d: devnet::Devnet) {
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     let status = get("/v1/status".into()).await.unwrap_or_default();
+    let acct = get(account.clone()).await.unwrap_or_default();
+    let trades = get("/v1/markets/0/trades?limit=1000".into()).await.unwrap_or_default();
+    println!(
+        "maker 0: {} open orders, {} positions; trades kept: {}",
+        acct["open_orders"],
+        acct["positions"].as_array().map(|p| p.len()).unwrap_or(0),
+        trades["trades"].as_array().map(|t| t.len()).unwrap_or(0)
+    );
     println!(
         "orders submitted in-process: {}; final height {}",
         submitted.load(Ordering::Relaxed),

@@ -117,6 +117,9 @@ impl Default for WsConfig {
     }
 }
 
+/// Read buffer of each connection (inbound messages are small requests).
+pub const READ_BUFFER_BYTES: usize = 8 << 10;
+
 /// One serialized push.
 #[derive(Debug)]
 pub struct Frame {
@@ -243,7 +246,8 @@ pub async fn upgrade(
         .into_response();
     };
     let cfg = s.config.ws;
-    ws.max_message_size(cfg.inbound_message_max_bytes)
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(cfg.inbound_message_max_bytes)
         .max_frame_size(cfg.inbound_message_max_bytes)
         .write_buffer_size(0)
         .max_write_buffer_size(cfg.write_buffer_max_bytes)
@@ -338,6 +342,7 @@ async fn run(s: Arc<ApiState>, socket: WebSocket, guard: ConnGuard) {
     let mut beat = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
     let idle = Duration::from_millis(cfg.idle_timeout_ms);
     let mut last_in = Instant::now();
+    let mut writer_done = false;
     let end = loop {
         let step = tokio::select! {
             m = stream.next() => match m {
@@ -367,7 +372,10 @@ async fn run(s: Arc<ApiState>, socket: WebSocket, guard: ConnGuard) {
                     conn.heartbeat()
                 }
             }
-            _ = &mut writer => Err(End::Gone),
+            _ = &mut writer, if !writer_done => {
+                writer_done = true;
+                Err(End::Gone)
+            }
         };
         if let Err(end) = step {
             break end;
@@ -384,7 +392,7 @@ async fn run(s: Arc<ApiState>, socket: WebSocket, guard: ConnGuard) {
     }
     drop(conn);
     drop(stream);
-    if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+    if !writer_done && tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
         writer.abort();
     }
     drop(guard);
