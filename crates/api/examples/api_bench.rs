@@ -8,8 +8,8 @@
 //!    3 s, a quarter of them crossing), for `--seconds`;
 //!    reported as updates/s at the source × subscribers and messages/s delivered.
 //!
-//! The process RSS (node + bench clients, from /proc/self/status) is printed before and after
-//! each phase.
+//! The process RSS (node + bench clients, from /proc/self/status; the WebSocket clients use 8 KiB
+//! read buffers so that the growth is mostly the node's) is printed before and after each phase.
 //!
 //!   cargo run --release -p novation-api --example api_bench -- --clients 32 --subscribers 500
 
@@ -135,7 +135,7 @@ async fn run(o: Opts, d: devnet::Devnet) {
                 k += 1;
                 // Maker 0 quotes a ladder; maker 1 takes from either side now and then.
                 let (who, side, price) = match k % 4 {
-                    0 if k % 8 == 0 => (1, Side::Buy, index + 20),
+                    0 if k.is_multiple_of(8) => (1, Side::Buy, index + 20),
                     0 => (1, Side::Sell, index - 20),
                     1 => (0, Side::Buy, index - 1 - k % 40),
                     _ => (0, Side::Sell, index + 1 + k % 40),
@@ -250,7 +250,13 @@ async fn fan_out(o: &Opts, d: &devnet::Devnet) {
         let (url, received, updates, closed, stop) =
             (url.clone(), received.clone(), updates.clone(), closed.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+            // Small client buffers, so that the RSS growth is mostly the node's.
+            let cfg = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                .read_buffer_size(8 << 10)
+                .write_buffer_size(0);
+            let Ok((mut ws, _)) =
+                tokio_tungstenite::connect_async_with_config(url, Some(cfg), true).await
+            else {
                 closed.fetch_add(1, Ordering::Relaxed);
                 return;
             };

@@ -315,8 +315,8 @@ pub(crate) async fn liquidations(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/{address}/{sub}", tag = "accounts",
-    params(("address" = String, Path, description = "owner address, 40 hex digits"),
-           ("sub" = u16, Path, description = "subaccount")),
+    params(("address" = String, Path, description = "owner address, 40 hex digits", pattern = "^(0x)?[0-9a-fA-F]{40}$"),
+           ("sub" = u16, Path, description = "subaccount", minimum = 0, maximum = 65535)),
     responses((status = 200, body = w::Account), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn account(
     State(s): S,
@@ -329,8 +329,8 @@ pub(crate) async fn account(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/{address}/{sub}/orders", tag = "accounts",
-    params(("address" = String, Path, description = "owner address, 40 hex digits"),
-           ("sub" = u16, Path, description = "subaccount")),
+    params(("address" = String, Path, description = "owner address, 40 hex digits", pattern = "^(0x)?[0-9a-fA-F]{40}$"),
+           ("sub" = u16, Path, description = "subaccount", minimum = 0, maximum = 65535)),
     responses((status = 200, body = w::OrdersResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn orders(
     State(s): S,
@@ -357,8 +357,8 @@ pub(crate) async fn orders(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/{address}/{sub}/fills", tag = "accounts",
-    params(("address" = String, Path, description = "owner address, 40 hex digits"),
-           ("sub" = u16, Path, description = "subaccount"), w::LimitQuery),
+    params(("address" = String, Path, description = "owner address, 40 hex digits", pattern = "^(0x)?[0-9a-fA-F]{40}$"),
+           ("sub" = u16, Path, description = "subaccount", minimum = 0, maximum = 65535), w::LimitQuery),
     responses((status = 200, body = w::FillsResponse), (status = 400, body = ErrorBody)))]
 pub(crate) async fn fills(
     State(s): S,
@@ -453,7 +453,7 @@ pub fn tx_status(s: &ApiState, hash: &[u8; 32]) -> w::Tx {
 }
 
 #[utoipa::path(get, path = "/v1/txs/{hash}", tag = "chain",
-    params(("hash" = String, Path, description = "transaction hash, 64 hex digits")),
+    params(("hash" = String, Path, description = "transaction hash, 64 hex digits", pattern = "^(0x)?[0-9a-fA-F]{64}$")),
     responses((status = 200, body = w::Tx), (status = 400, body = ErrorBody)))]
 pub(crate) async fn tx(State(s): S, p: Result<Path<String>, PathRejection>) -> ApiResult<w::Tx> {
     let hash = parse_hash(&p?.0).map_err(ApiError::bad_request)?;
