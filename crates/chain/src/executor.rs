@@ -566,7 +566,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         shared: Arc<Shared>,
     ) -> Result<(Executor<E>, ExecutorMailbox), StartError> {
         let (sender, receiver) = mpsc::unbounded();
-        let finalized = ChainState::genesis(&genesis)?;
+        let finalized = ChainState::genesis_committed(&genesis)?;
         let digest = genesis_block.digest();
         let executor = Executor {
             db: Some(db),

@@ -47,8 +47,7 @@ where
         executor::open_state(context.child("scratch_state"), &scratch_prefix, genesis)
             .await
             .map_err(|e| e.to_string())?;
-    let mut state = ChainState::genesis(genesis).map_err(|e| e.to_string())?;
-    let _ = values::collect_writes(&mut state);
+    let mut state = ChainState::genesis_committed(genesis).map_err(|e| e.to_string())?;
     let mut parent = genesis_block.digest();
     let mut report = ReplayReport {
         blocks: 0,

@@ -145,6 +145,19 @@ impl ChainState {
         })
     }
 
+    /// The genesis state as committed: [`ChainState::genesis`] with its writes taken (the
+    /// executor's `open_state` commits them), so block 1 writes only what block 1 changes. Every
+    /// path that executes block 1 (the live executor, `novation verify`) must start here: a state
+    /// whose genesis writes are still pending re-writes them with block 1, and the state database
+    /// (an authenticated log of operations) then has a different root.
+    pub fn genesis_committed(
+        genesis: &Genesis,
+    ) -> Result<ChainState, crate::genesis::GenesisError> {
+        let mut state = Self::genesis(genesis)?;
+        let _ = crate::values::collect_writes(&mut state);
+        Ok(state)
+    }
+
     /// Executes `block` on this state. On `Err` the state is partly changed and must be
     /// discarded (callers execute on a copy; a block that fails here is invalid).
     pub fn execute(&mut self, block: &Block) -> Result<Executed, ExecError> {

@@ -146,3 +146,30 @@ fn without_quorum_block_one_still_seeds_the_genesis_index() {
     assert_eq!(m.index.map(|p| p.0), Some(1_000_000), "genesis $100,000");
     assert_eq!(m.index_height, 1);
 }
+
+/// The live executor and `novation verify` both start block 1 from the committed genesis: its
+/// pending writes are taken, so block 1 writes only what block 1 changed. (A genesis state whose
+/// writes were still pending re-wrote them with block 1: the live root then depended on which
+/// validators' observations block 1 carried, and `verify` disagreed with it.)
+#[test]
+fn block_one_writes_only_its_own_changes() {
+    use novation_chain::commit::oracle_validator_key;
+    use novation_chain::values::collect_writes;
+    let s = setup();
+    let g = genesis(&s.keys.iter().map(|k| k.public_key()).collect::<Vec<_>>(), T0);
+    let mut committed = ChainState::genesis_committed(&g).expect("genesis");
+    assert!(collect_writes(&mut committed.clone()).iter().all(|(k, _)| {
+        // Markets and the engine-wide record are written every block; nothing else is pending.
+        !(0..4).any(|v| *k == oracle_validator_key(v))
+            && *k != novation_chain::commit::oracle_asset_key(0)
+    }));
+    let t = T0 + 200;
+    // Observations of validators 0..3 only: validator 3's record is untouched.
+    let b = block(1, t, (0..3).map(|v| obs(&s, v, t - 50, 100_000)).collect());
+    committed.execute(&b).expect("valid block");
+    let keys: Vec<_> = collect_writes(&mut committed).into_iter().map(|(k, _)| k).collect();
+    for v in 0..3 {
+        assert!(keys.contains(&oracle_validator_key(v)), "validator {v} observed");
+    }
+    assert!(!keys.contains(&oracle_validator_key(3)), "validator 3 did not observe");
+}

@@ -5,7 +5,11 @@
 
 mod bench;
 mod config;
+mod market;
 mod run;
+mod table;
+mod trader;
+mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -37,7 +41,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run N validators in this process (real consensus between them over loopback TCP), a
-    /// faucet and the RPC.
+    /// faucet, the RPC and the market bots.
     Devnet {
         /// Number of validators.
         #[arg(long, default_value_t = 4)]
@@ -64,6 +68,12 @@ enum Command {
         /// minutes), `squeeze` (+500%), `flash` (−30% and back).
         #[arg(long)]
         scenario: Option<String>,
+        /// Do not start the market bots (makers, takers, leveraged traders, a keeper).
+        #[arg(long)]
+        no_market: bool,
+        /// Seed of the market bots' keys and order flow.
+        #[arg(long, default_value_t = 1)]
+        market_seed: u64,
     },
     /// Write home folders for N validators running as separate processes on 127.0.0.1.
     Testnet {
@@ -120,6 +130,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         validator: usize,
     },
+    /// Trader commands: keys, faucet, order, orders, positions, balance, book, trades,
+    /// withdraw, watch.
+    #[command(flatten)]
+    Trader(trader::TraderCommand),
 }
 
 fn main() -> ExitCode {
@@ -134,8 +148,19 @@ fn main() -> ExitCode {
             log_json,
             seconds,
             scenario,
+            no_market,
+            market_seed,
         } => devnet(
-            DevnetOptions { n: validators, rpc_port, p2p_port, fresh, log_json, seconds, scenario },
+            DevnetOptions {
+                n: validators,
+                rpc_port,
+                p2p_port,
+                fresh,
+                log_json,
+                seconds,
+                scenario,
+                market: (!no_market).then_some(market_seed),
+            },
             &home,
         ),
         Command::Testnet { validators, output, base_port, rpc_base_port } => {
@@ -147,6 +172,7 @@ fn main() -> ExitCode {
         Command::Bench { validators, seconds, rate, traders, p2p_port } => {
             bench::run(bench::BenchConfig { validators, seconds, rate, traders, p2p_port })
         }
+        Command::Trader(cmd) => trader::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -345,10 +371,12 @@ struct DevnetOptions {
     log_json: bool,
     seconds: u64,
     scenario: Option<String>,
+    /// Seed of the market bots; `None`: no bots.
+    market: Option<u64>,
 }
 
 fn devnet(opts: DevnetOptions, home: &Path) -> Result<(), String> {
-    let DevnetOptions { n, rpc_port, p2p_port, fresh, log_json, seconds, scenario } = opts;
+    let DevnetOptions { n, rpc_port, p2p_port, fresh, log_json, seconds, scenario, market } = opts;
     // A scenario starts 30 s after this launch, on every validator's simulated feed.
     let scenario = scenario
         .map(|s| {
@@ -377,6 +405,17 @@ fn devnet(opts: DevnetOptions, home: &Path) -> Result<(), String> {
         return Err(format!("{} holds a devnet of another size; use --fresh", home.display()));
     }
     let observers = homes.iter().map(|h| h.observer(scenario)).collect::<Result<Vec<_>, _>>()?;
+    let bots = match (market, homes.first()) {
+        (Some(seed), Some(h)) => Some(market::MarketConfig {
+            seed,
+            chain_id: h.genesis.chain_id,
+            faucet: h
+                .faucet_key
+                .clone()
+                .ok_or("this devnet home has no faucet key; use --no-market")?,
+        }),
+        _ => None,
+    };
     let storage = home.join("data");
     let cfg = cw_tokio::Config::new().with_storage_directory(&storage).with_catch_panics(false);
     cw_tokio::Runner::new(cfg).start(|ctx| async move {
@@ -409,6 +448,9 @@ fn devnet(opts: DevnetOptions, home: &Path) -> Result<(), String> {
             )
             .await?;
             handles.push(node);
+        }
+        if let (Some(cfg), Some(node)) = (bots, handles.first()) {
+            market::spawn(node.clone(), cfg)?;
         }
         println!(
             "devnet: {n} validators running; RPC on http://127.0.0.1:{rpc_port} (try /status); Ctrl-C stops"
