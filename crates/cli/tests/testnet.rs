@@ -203,6 +203,11 @@ fn four_processes_survive_a_sigkill() {
     wait_until("node 3 catching up", Duration::from_secs(180), || {
         height(&rt, nodes[3].rpc) >= target
     });
+    // Every node has finalized the target before they are compared (node 3 may get there
+    // first: it can see a finalization before the node it is compared with has applied it).
+    wait_until("every node at the target", Duration::from_secs(60), || {
+        nodes.iter().all(|n| height(&rt, n.rpc) >= target)
+    });
     let block = |port: u16| get(&rt, port, &format!("/block/{target}"));
     let reference = block(nodes[0].rpc).expect("node 0 has the block");
     for n in &nodes {
