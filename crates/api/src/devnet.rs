@@ -5,19 +5,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use commonware_consensus::simplex::scheme::ed25519 as scheme;
-use commonware_cryptography::{ed25519, ChaCha20Poly1305, Signer as _};
-use commonware_p2p::{authenticated::lookup, Address as P2pAddress, AddressableManager as _};
-use commonware_parallel::Rayon;
+use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Metrics as _, Supervisor as _};
-use commonware_stream::cups::{self, Cups};
-use commonware_stream::sake::{self, Sake};
-use commonware_utils::{ordered::Map, ordered::Set, NZUsize};
 use novation_chain::genesis::Genesis;
-use novation_chain::mempool::MempoolConfig;
-use novation_chain::node::{self, channel, Channels, NodeConfig, NodeHandle, OracleSetup, Timing};
+use novation_chain::launch::{start_validator, Launch};
+use novation_chain::node::{self, NodeHandle};
 use novation_chain::simulation;
 use novation_chain::tx::{address_of, ChainId, PublicKey as TxPublicKey};
 
@@ -66,69 +60,6 @@ fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| format!("port: {e}"))
 }
 
-/// Starts one validator on authenticated loopback p2p.
-async fn start_validator(
-    context: cw_tokio::Context,
-    genesis: Arc<Genesis>,
-    key: ed25519::PrivateKey,
-    listen: SocketAddr,
-    peers: &[(ed25519::PublicKey, SocketAddr)],
-    index: u64,
-) -> Result<NodeHandle, String> {
-    let me = key.public_key();
-    let n = genesis.validators.len();
-    let handshake = Cups::<_, ChaCha20Poly1305>::new(
-        Sake {
-            signer: key.clone(),
-            synchrony_bound: Duration::from_secs(5),
-            max_handshake_age: Duration::from_secs(10),
-            version: sake::Version::V1,
-        },
-        cups::Version::V1,
-    );
-    let cfg = lookup::Config::local(
-        handshake,
-        b"novation-p2p",
-        listen,
-        NZUsize!(n.max(1)),
-        node::max_message_size(n as u32),
-        NZUsize!(4096),
-    );
-    let (mut network, mut oracle) = lookup::Network::new(context.child("network"), cfg);
-    let book: Map<ed25519::PublicKey, P2pAddress> = peers
-        .iter()
-        .map(|(k, a)| (k.clone(), P2pAddress::from(*a)))
-        .collect::<Vec<_>>()
-        .try_into()
-        .map_err(|_| "duplicate peer key".to_string())?;
-    let _ = oracle.track(0, book);
-    let mut reg = |ch| network.register(ch, node::quota(ch));
-    let channels = Channels {
-        vote: reg(channel::VOTE),
-        cert: reg(channel::CERT),
-        resolver: reg(channel::RESOLVER),
-        backfill: reg(channel::BACKFILL),
-        blocks: reg(channel::BLOCKS),
-        txs: reg(channel::TXS),
-        oracle: reg(channel::ORACLE),
-    };
-    network.start();
-    let participants: Set<ed25519::PublicKey> = Set::try_from(genesis.sorted_validators())
-        .map_err(|_| "duplicate validator".to_string())?;
-    let observer = novation_chain::observer::devnet(&genesis, index, None);
-    let signer = scheme::Scheme::signer(node::CONSENSUS_NAMESPACE, participants, key.clone())
-        .ok_or_else(|| "this key is not a genesis validator".to_string())?;
-    let strategy = Rayon::new(NZUsize!(1)).map_err(|e| format!("thread pool: {e}"))?;
-    let config = NodeConfig {
-        prefix: format!("v{index}"),
-        genesis,
-        mempool: MempoolConfig::default(),
-        timing: Timing::default(),
-        oracle: Some(OracleSetup { key, observer }),
-    };
-    node::start(context, config, signer, me, channels, oracle.clone(), oracle, strategy).await
-}
-
 /// Starts a devnet on `ctx` (whose storage directory holds its data).
 pub async fn start(ctx: cw_tokio::Context, opts: DevnetOptions) -> Result<Devnet, String> {
     let n = opts.validators;
@@ -153,8 +84,14 @@ pub async fn start(ctx: cw_tokio::Context, opts: DevnetOptions) -> Result<Devnet
         Devnet { nodes: Vec::new(), apis: Vec::new(), addrs: Vec::new(), faucet, chain_id };
     for (i, key) in keys.into_iter().enumerate() {
         let vctx = ctx.child("validator").with_attribute("index", i);
-        let node =
-            start_validator(vctx, genesis.clone(), key, peers[i].1, &peers, i as u64).await?;
+        let launch = Launch {
+            prefix: format!("v{i}"),
+            key,
+            listen: peers[i].1,
+            peers: peers.clone(),
+            observer: Some(novation_chain::observer::devnet(&genesis, i as u64, None)),
+        };
+        let node = start_validator(vctx, genesis.clone(), launch, 1).await?;
         let metrics_ctx = ctx.child("api");
         let cx = NodeContext {
             node: node.clone(),

@@ -13,6 +13,7 @@
 //! * [`commit`], [`values`]: the authenticated state database (qmdb) and what a block writes.
 //! * [`executor`]: the task owning state, speculative execution and finalization.
 //! * [`app`]: the consensus application (propose and verify).
+//! * [`launch`]: starting a validator over authenticated TCP p2p on the tokio runtime.
 //! * [`node`]: one validator's wiring of simplex, marshal, p2p channels and gossip.
 //! * [`simulation`]: deterministic multi-validator simulation helpers.
 
@@ -24,6 +25,7 @@ pub mod block;
 pub mod commit;
 pub mod executor;
 pub mod genesis;
+pub mod launch;
 pub mod mempool;
 pub mod node;
 pub mod observer;
