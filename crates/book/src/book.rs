@@ -1029,7 +1029,7 @@ impl Book {
 
     /// The level at `price` on `side`, created (and the best price updated) if missing.
     fn level_for(&mut self, side: Side, price: u64) -> u32 {
-        if let Some(level) = self.ladder.get(price) {
+        if let Some(level) = self.ladder.find(price) {
             return level;
         }
         let level = Level { price, total: 0, head: NIL, tail: NIL, count: 0, side };

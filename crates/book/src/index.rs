@@ -249,6 +249,10 @@ pub(crate) struct OrderIndex {
     /// A fixed-size array: positions are masked ids, so indexing needs no bounds check.
     ring: Box<[u32; ID_WINDOW as usize]>,
     base: u64,
+    /// Live entries in the ring, kept only in debug builds (the invariant checks run after
+    /// every operation there); release builds count the ring when asked, so placing and
+    /// removing skip the update.
+    #[cfg(debug_assertions)]
     in_ring: usize,
     table: IndexTable<u64>,
 }
@@ -261,6 +265,7 @@ impl OrderIndex {
                 .try_into()
                 .expect("a vector of ID_WINDOW entries"),
             base: 0,
+            #[cfg(debug_assertions)]
             in_ring: 0,
             table: IndexTable::with_capacity(0),
         }
@@ -277,7 +282,11 @@ impl OrderIndex {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.in_ring + self.table.len()
+        #[cfg(debug_assertions)]
+        let in_ring = self.in_ring;
+        #[cfg(not(debug_assertions))]
+        let in_ring = self.ring.iter().filter(|&&v| v != EMPTY).count();
+        in_ring + self.table.len()
     }
 
     /// The table only ever holds ids below `base` (the window never moves down), so an id at
@@ -310,7 +319,10 @@ impl OrderIndex {
         if self.in_window(id) {
             debug_assert_eq!(self.ring[Self::pos(id)], EMPTY);
             self.ring[Self::pos(id)] = handle;
-            self.in_ring += 1;
+            #[cfg(debug_assertions)]
+            {
+                self.in_ring += 1;
+            }
         } else {
             self.insert_old(id, handle);
         }
@@ -332,7 +344,10 @@ impl OrderIndex {
             if *slot != EMPTY {
                 let handle = core::mem::replace(slot, EMPTY);
                 self.insert_old(p, handle);
-                self.in_ring -= 1;
+                #[cfg(debug_assertions)]
+                {
+                    self.in_ring -= 1;
+                }
             }
             p += 1;
         }
@@ -344,11 +359,11 @@ impl OrderIndex {
         if self.in_window(id) {
             let slot = &mut self.ring[Self::pos(id)];
             let v = core::mem::replace(slot, EMPTY);
-            if v == EMPTY {
-                return None;
+            #[cfg(debug_assertions)]
+            if v != EMPTY {
+                self.in_ring -= 1;
             }
-            self.in_ring -= 1;
-            Some(v)
+            (v != EMPTY).then_some(v)
         } else if id < self.base {
             self.remove_old(id)
         } else {
