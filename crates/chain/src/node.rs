@@ -62,19 +62,22 @@ pub mod channel {
     pub const ORACLE: u64 = 6;
 }
 
-/// Per-peer rate limit of a channel (messages per second). The p2p layer sizes each channel's
-/// queue from its quota (one burst per peer), so these also bound memory: consensus channels
-/// carry a few messages per view, transaction gossip carries every transaction.
+/// Per-peer rate limit of a channel: a sustained rate (messages per second) and a burst. The p2p
+/// layer preallocates each channel's queue, and the router's, with one burst per peer (about
+/// 600 bytes a message), so the burst, not the rate, sets the memory: with bursts equal to the
+/// rates (the `per_second` default) each validator allocated about 550 MB at start. Consensus
+/// channels carry a few messages per view; transaction gossip carries batches of up to
+/// [`GOSSIP_BATCH_MAX`] transactions; observations come every few hundred ms.
 pub fn quota(channel: u64) -> commonware_runtime::Quota {
     use commonware_utils::NZU32;
-    if channel == self::channel::TXS {
-        commonware_runtime::Quota::per_second(NZU32!(50_000))
+    let (rate, burst) = if channel == self::channel::TXS {
+        (NZU32!(50_000), NZU32!(1_024))
     } else if channel == self::channel::ORACLE {
-        // One observation per peer every few hundred ms; a burst allowance on top.
-        commonware_runtime::Quota::per_second(NZU32!(50))
+        (NZU32!(50), NZU32!(50))
     } else {
-        commonware_runtime::Quota::per_second(NZU32!(5_000))
-    }
+        (NZU32!(5_000), NZU32!(256))
+    };
+    commonware_runtime::Quota::per_second(rate).allow_burst(burst)
 }
 
 /// Most gossiped transactions verified in one batch.
