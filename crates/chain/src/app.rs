@@ -11,6 +11,9 @@
 //!   verified at mempool admission are not verified again); then the executor re-executes it on
 //!   the parent's state and compares the state root.
 //!
+//! Both signal the price observer's [`Progress`] (the observer paces itself to the chain: see
+//! `observer`, "Pacing"); nothing in the block depends on it.
+//!
 //! Both are deterministic in the block's contents and the parent state, so a re-verification
 //! after a restart gives the same answer.
 
