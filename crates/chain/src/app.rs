@@ -11,6 +11,9 @@
 //!   verified at mempool admission are not verified again); then the executor re-executes it on
 //!   the parent's state and compares the state root.
 //!
+//! Both signal the price observer's [`Progress`] (the observer paces itself to the chain: see
+//! `observer`, "Pacing"); nothing in the block depends on it.
+//!
 //! Both are deterministic in the block's contents and the parent state, so a re-verification
 //! after a restart gives the same answer.
 
@@ -30,6 +33,7 @@ use tracing::warn;
 use crate::block::{Block, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use crate::executor::{ExecutorMailbox, Known, Verdict};
 use crate::mempool::{Mempool, PoolTx, ProposeLimits};
+use crate::observer::Progress;
 use crate::oracle::ObservationPool;
 use crate::tx::{self, ChainId, SignedTx};
 
@@ -68,6 +72,7 @@ pub struct App<S: Strategy> {
     chain_id: ChainId,
     strategy: S,
     min_interval_ms: u64,
+    progress: Option<Progress>,
 }
 
 impl<S: Strategy> std::fmt::Debug for App<S> {
@@ -85,13 +90,34 @@ impl<S: Strategy> App<S> {
         chain_id: ChainId,
         strategy: S,
     ) -> Self {
-        App { executor, mempool, observations, chain_id, strategy, min_interval_ms: 0 }
+        App {
+            executor,
+            mempool,
+            observations,
+            chain_id,
+            strategy,
+            min_interval_ms: 0,
+            progress: None,
+        }
     }
 
     /// Sets the least time between a block and its parent (the proposer waits for it).
     pub fn with_min_interval(mut self, interval: Duration) -> Self {
         self.min_interval_ms = interval.as_millis() as u64;
         self
+    }
+
+    /// Signals `progress` on every block proposed or received to verify (the price observer
+    /// paces itself to the chain with it).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn advance(&self) {
+        if let Some(p) = &self.progress {
+            p.advance();
+        }
     }
 
     /// Makes sure the executor holds the state after `first` (walking `ancestry` back to a
@@ -191,6 +217,7 @@ where
         let observations = self.observations.lock().unwrap_or_else(|e| e.into_inner()).snapshot();
         let time_ms = now_ms(&runtime);
         let block = self.executor.propose(parent, time_ms, candidates, observations).await?;
+        self.advance();
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))
     }
@@ -201,6 +228,7 @@ where
         mut ancestry: impl Ancestry<Block>,
     ) -> bool {
         let Some(block) = ancestry.next().await else { return false };
+        self.advance();
         let Some(parent) = ancestry.next().await else { return false };
         let b = block.inner();
         if b.time_ms <= parent.inner().time_ms {

@@ -473,6 +473,7 @@ where
     let observations = Arc::new(Mutex::new(ObservationPool::default()));
     let validators = Arc::new(genesis.sorted_validators());
     let (mut oracle_sender, mut oracle_receiver) = channels.oracle;
+    let mut progress = None;
     if let Some(setup) = config.oracle {
         let index = validators
             .iter()
@@ -480,8 +481,10 @@ where
             .ok_or_else(|| "observer: this node is not a validator".to_string())?;
         let observer = Observer::new(setup.observer, setup.key, chain_id, index as u16)?;
         let pool = observations.clone();
+        let (signal, watch) = observer::progress();
+        progress = Some(signal);
         context.child("observer").spawn(move |ctx| {
-            observer::run(ctx, observer, pool, move |o| {
+            observer::run(ctx, observer, pool, watch, move |o| {
                 let _ = oracle_sender.send(
                     Recipients::All,
                     Bytes::from(oracle::encode_observation(o)),
@@ -514,6 +517,10 @@ where
         strategy.clone(),
     )
     .with_min_interval(config.timing.min_block_interval);
+    let app = match progress {
+        Some(p) => app.with_progress(p),
+        None => app,
+    };
     let wrapper = Inline::new(
         context.child("inline"),
         app,
