@@ -216,6 +216,8 @@ pub struct Timings {
     pub commit_ns: u64,
     /// Applying and durably committing finalized batches.
     pub finalize_ns: u64,
+    /// The durable commit (fsync) alone, part of `finalize_ns`.
+    pub sync_ns: u64,
 }
 
 /// Finalized blocks remembered in [`Shared::history`].
@@ -925,6 +927,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return;
             }
         };
+        let sync_started = std::time::Instant::now();
         let db = match db.commit().await {
             Ok(db) => db,
             Err(e) => {
@@ -937,6 +940,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         self.db = Some(db);
         if let Ok(mut t) = self.shared.timings.lock() {
             t.finalize_ns += finalize_started.elapsed().as_nanos() as u64;
+            t.sync_ns += sync_started.elapsed().as_nanos() as u64;
         }
         if let Some(m) = &self.metrics {
             m.height.set(b.height as i64);
