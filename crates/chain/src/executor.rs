@@ -60,10 +60,11 @@ pub enum TxStatus {
     Dropped { reason: String },
 }
 
-/// Results of finalized and dropped transactions, bounded (oldest forgotten first).
+/// Results of finalized and dropped transactions, bounded (oldest forgotten first). The map is
+/// only looked up (never iterated), so it is a hash table.
 #[derive(Debug, Default)]
 pub struct Results {
-    map: BTreeMap<[u8; 32], TxStatus>,
+    map: std::collections::HashMap<[u8; 32], TxStatus>,
     order: VecDeque<[u8; 32]>,
 }
 
