@@ -60,10 +60,11 @@ pub enum TxStatus {
     Dropped { reason: String },
 }
 
-/// Results of finalized and dropped transactions, bounded (oldest forgotten first).
+/// Results of finalized and dropped transactions, bounded (oldest forgotten first). The map is
+/// only looked up (never iterated), so it is a hash table.
 #[derive(Debug, Default)]
 pub struct Results {
-    map: BTreeMap<[u8; 32], TxStatus>,
+    map: std::collections::HashMap<[u8; 32], TxStatus>,
     order: VecDeque<[u8; 32]>,
 }
 
@@ -216,6 +217,8 @@ pub struct Timings {
     pub commit_ns: u64,
     /// Applying and durably committing finalized batches.
     pub finalize_ns: u64,
+    /// The durable commit (fsync) alone, part of `finalize_ns`.
+    pub sync_ns: u64,
 }
 
 /// Finalized blocks remembered in [`Shared::history`].
@@ -925,6 +928,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 return;
             }
         };
+        let sync_started = std::time::Instant::now();
         let db = match db.commit().await {
             Ok(db) => db,
             Err(e) => {
@@ -937,6 +941,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         self.db = Some(db);
         if let Ok(mut t) = self.shared.timings.lock() {
             t.finalize_ns += finalize_started.elapsed().as_nanos() as u64;
+            t.sync_ns += sync_started.elapsed().as_nanos() as u64;
         }
         if let Some(m) = &self.metrics {
             m.height.set(b.height as i64);

@@ -1,7 +1,7 @@
 //! The mempool: which pending transactions a node keeps, in what order it proposes them, and
 //! which it refuses or drops, with a reason for each. Generic over the transaction type
-//! ([`PoolTx`]); pure: no clock (time comes in as `now_ms`), no randomness, no threads, no
-//! hashed-collection iteration.
+//! ([`PoolTx`]); pure: no clock (time comes in as `now_ms`), no randomness that reaches an
+//! answer, no threads, no hashed-collection iteration.
 //!
 //! # What the caller has done before [`Mempool::insert`]
 //! The stateless checks (decoding, encoded size, chain id, signature, batch-verified on all
@@ -98,9 +98,15 @@
 //! the skipped excluded ones), `expire` and `remove_included` `O(log n)` per transaction dropped
 //! or hash reported. Nothing scans the pool.
 //!
+//! The two indexes keyed by transaction hash (the pending entries and the remembered included
+//! hashes) are hash tables: they are only looked up (the hashes are sha256 outputs, and the
+//! tables use std's randomly keyed SipHash, so they cannot be flooded into collisions), and
+//! every ordered view (priority, per sender, expiry) is a B-tree. With hundreds of thousands of
+//! remembered hashes, B-tree lookups of 32-byte keys were a tenth of a loaded node's CPU.
+//!
 //! [`codes`]: MempoolError::code
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// A transaction's unique id (its hash); duplicates are detected by it.
 pub type TxHash = [u8; 32];
@@ -341,8 +347,8 @@ struct Entry<T> {
 #[derive(Clone, Debug)]
 pub struct Mempool<T: PoolTx> {
     config: MempoolConfig,
-    /// Pending transactions by hash.
-    entries: BTreeMap<TxHash, Entry<T>>,
+    /// Pending transactions by hash (looked up, never iterated in an order that matters).
+    entries: HashMap<TxHash, Entry<T>>,
     /// Priority order: `(class, arrival)`.
     queue: BTreeMap<(Class, u64), TxHash>,
     /// Per-sender priority order, for the sender's own eviction.
@@ -353,8 +359,9 @@ pub struct Mempool<T: PoolTx> {
     nonces: BTreeSet<(Sender, u64)>,
     /// Expiry order: `(admitted_ms, arrival)`.
     by_time: BTreeMap<(u64, u64), TxHash>,
-    /// Remembered finalized hashes, as a set and in the order remembered.
-    included: BTreeSet<TxHash>,
+    /// Remembered finalized hashes, as a set (looked up, never iterated) and in the order
+    /// remembered.
+    included: HashSet<TxHash>,
     included_order: VecDeque<TxHash>,
     /// Sum of the pending transactions' sizes.
     bytes: usize,
@@ -368,13 +375,13 @@ impl<T: PoolTx> Mempool<T> {
         config.validate()?;
         Ok(Mempool {
             config,
-            entries: BTreeMap::new(),
+            entries: HashMap::new(),
             queue: BTreeMap::new(),
             by_sender: BTreeMap::new(),
             sender_counts: BTreeMap::new(),
             nonces: BTreeSet::new(),
             by_time: BTreeMap::new(),
-            included: BTreeSet::new(),
+            included: HashSet::new(),
             included_order: VecDeque::new(),
             bytes: 0,
             arrival_next: 0,

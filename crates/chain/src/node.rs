@@ -80,8 +80,48 @@ pub fn quota(channel: u64) -> commonware_runtime::Quota {
     commonware_runtime::Quota::per_second(rate).allow_burst(burst)
 }
 
-/// Most gossiped transactions verified in one batch.
+/// Most gossiped transactions verified in one batch (and carried by one gossip bundle).
 pub const GOSSIP_BATCH_MAX: usize = 1024;
+
+/// Most bytes of transactions one gossip bundle carries (well below a block's).
+pub const GOSSIP_BUNDLE_BYTES_MAX: usize = 256 << 10;
+
+/// Encodes a gossip bundle: for each transaction, its length (u32 big-endian) and its bytes.
+///
+/// Transactions are gossiped in bundles, not one p2p message each: whatever is queued when the
+/// gossip task wakes goes out together (at most [`GOSSIP_BATCH_MAX`] transactions and
+/// [`GOSSIP_BUNDLE_BYTES_MAX`] bytes), so under load a message carries many transactions (one
+/// frame, one encryption, one batch verification on arrival) and at low load it carries one.
+pub fn encode_bundle(txs: &[Bytes]) -> Bytes {
+    let size = txs.iter().map(|t| 4 + t.len()).sum();
+    let mut out = Vec::with_capacity(size);
+    for t in txs {
+        out.extend_from_slice(&(t.len() as u32).to_be_bytes());
+        out.extend_from_slice(t);
+    }
+    Bytes::from(out)
+}
+
+/// Decodes [`encode_bundle`]'s output: `None` if it is truncated, holds a transaction longer
+/// than [`MAX_TX_BYTES`] or more than [`GOSSIP_BATCH_MAX`] of them.
+pub fn decode_bundle(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if out.len() >= GOSSIP_BATCH_MAX {
+            return None;
+        }
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if len > MAX_TX_BYTES || len > tail.len() {
+            return None;
+        }
+        let (tx, tail) = tail.split_at(len);
+        out.push(tx);
+        rest = tail;
+    }
+    Some(out)
+}
 
 /// The consensus namespace (domain separation of consensus signatures).
 pub const CONSENSUS_NAMESPACE: &[u8] = b"novation-consensus";
@@ -207,6 +247,49 @@ impl NodeHandle {
         }
         let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
         Ok(hash)
+    }
+
+    /// [`NodeHandle::submit`] for many transactions at once, one result each, in order: the
+    /// signatures are batch-verified together ([`tx::verify_batch`], several times cheaper per
+    /// signature than one by one), then each valid transaction is admitted and gossiped as
+    /// `submit` does.
+    pub fn submit_batch(&self, txs: &[&[u8]], now_ms: u64) -> Vec<Result<[u8; 32], SubmitError>> {
+        let mut results: Vec<Result<[u8; 32], SubmitError>> = Vec::with_capacity(txs.len());
+        let mut slots = Vec::with_capacity(txs.len());
+        let mut signed = Vec::with_capacity(txs.len());
+        for bytes in txs {
+            let checked = tx::decode_tx(bytes, MAX_TX_BYTES)
+                .and_then(|tx| tx::check_stateless(&tx, self.chain_id).map(|()| tx));
+            match checked {
+                Ok(tx) => {
+                    slots.push(results.len());
+                    results.push(Ok(tx.hash_bytes()));
+                    signed.push(tx);
+                }
+                Err(e) => results.push(Err(e.into())),
+            }
+        }
+        let verdicts = tx::verify_batch(&signed, &commonware_parallel::Sequential);
+        let mut pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
+        for ((slot, tx), ok) in slots.into_iter().zip(signed).zip(verdicts) {
+            let outcome = if !ok {
+                Err(tx::TxError::BadSignature.into())
+            } else if let Err(e) = pool.insert(tx, now_ms) {
+                Err(SubmitError::Mempool(e.to_string()))
+            } else {
+                continue;
+            };
+            if let Some(r) = results.get_mut(slot) {
+                *r = outcome;
+            }
+        }
+        drop(pool);
+        for (bytes, result) in txs.iter().zip(&results) {
+            if result.is_ok() {
+                let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
+            }
+        }
+        results
     }
 }
 
@@ -412,9 +495,21 @@ where
     let (gossip_tx, mut gossip_rx) = futures::channel::mpsc::unbounded::<Bytes>();
     let (mut tx_sender, mut tx_receiver) = channels.txs;
     context.child("tx_gossip_out").spawn(move |_| async move {
-        use futures::StreamExt as _;
-        while let Some(bytes) = gossip_rx.next().await {
-            let _ = tx_sender.send(Recipients::All, bytes, false);
+        use futures::{FutureExt as _, StreamExt as _};
+        while let Some(first) = gossip_rx.next().await {
+            // Bundle whatever else is already queued (see `encode_bundle`).
+            let mut bytes = first.len();
+            let mut bundle = vec![first];
+            while bundle.len() < GOSSIP_BATCH_MAX && bytes < GOSSIP_BUNDLE_BYTES_MAX {
+                match gossip_rx.next().now_or_never() {
+                    Some(Some(tx)) => {
+                        bytes += tx.len();
+                        bundle.push(tx);
+                    }
+                    _ => break,
+                }
+            }
+            let _ = tx_sender.send(Recipients::All, encode_bundle(&bundle), false);
         }
     });
     {
@@ -433,18 +528,22 @@ where
                         _ => break,
                     }
                 }
-                let mut txs = Vec::with_capacity(messages.len());
+                let mut txs = Vec::new();
+                for (_peer, msg) in &messages {
+                    let Some(bundle) = decode_bundle(msg.as_ref()) else { continue };
+                    for bytes in bundle {
+                        let Ok(tx) = tx::decode_tx(bytes, MAX_TX_BYTES) else { continue };
+                        if tx::check_stateless(&tx, chain_id).is_ok() {
+                            txs.push(tx);
+                        }
+                    }
+                }
                 {
                     let pool = mempool.lock().unwrap_or_else(|e| e.into_inner());
-                    for (_peer, msg) in &messages {
-                        let Ok(tx) = tx::decode_tx(msg.as_ref(), MAX_TX_BYTES) else { continue };
-                        if tx::check_stateless(&tx, chain_id).is_err()
-                            || pool.contains(&tx.hash_bytes())
-                        {
-                            continue;
-                        }
-                        txs.push(tx);
-                    }
+                    txs.retain(|tx| {
+                        let hash = tx.hash_bytes();
+                        !pool.contains(&hash) && !pool.is_included(&hash)
+                    });
                 }
                 if txs.is_empty() {
                     continue;

@@ -1165,10 +1165,42 @@ impl Read for PublicKey {
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
         let code = u8::read(buf)?;
         match SchemeTag::from_code(code) {
-            Some(SchemeTag::Ed25519) => ed25519::PublicKey::read(buf).map(PublicKey::Ed25519),
+            Some(SchemeTag::Ed25519) => read_ed25519_key(buf).map(PublicKey::Ed25519),
             None => Err(wrap(TxError::UnknownScheme(code))),
         }
     }
+}
+
+/// Most decompressed ed25519 keys remembered by [`read_ed25519_key`] (about 10 MB at most).
+pub const KEY_CACHE_MAX: usize = 1 << 16;
+
+/// ed25519 keys already decoded, by encoding (see [`read_ed25519_key`]).
+static ED25519_KEYS: std::sync::Mutex<std::collections::BTreeMap<[u8; 32], ed25519::PublicKey>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Reads an ed25519 public key, remembering the decoded keys.
+///
+/// Decoding a key decompresses a curve point (a field exponentiation, about as costly as a
+/// batch-verified signature), and a node decodes every transaction several times (admission,
+/// gossip from each peer, each block it receives), nearly always from signers it has seen
+/// before. The cache is a pure memo of `ed25519::PublicKey::read`: a hit returns the key that
+/// decoding the same 32 bytes returns, and bytes that do not decode are never cached, so every
+/// verdict is unchanged. It is bounded by [`KEY_CACHE_MAX`] (emptied when full).
+fn read_ed25519_key(buf: &mut impl Buf) -> Result<ed25519::PublicKey, CodecError> {
+    let raw = <[u8; ED25519_PUBLIC_KEY_BYTES]>::read(buf)?;
+    if let Ok(cache) = ED25519_KEYS.lock() {
+        if let Some(key) = cache.get(&raw) {
+            return Ok(key.clone());
+        }
+    }
+    let key = ed25519::PublicKey::read(&mut Copying(raw.as_slice()))?;
+    if let Ok(mut cache) = ED25519_KEYS.lock() {
+        if cache.len() >= KEY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(raw, key.clone());
+    }
+    Ok(key)
 }
 
 impl Write for Signature {

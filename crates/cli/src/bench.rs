@@ -62,6 +62,19 @@ pub fn batch_verify_rate(batch: usize) -> f64 {
     (batch * rounds) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// CPU time this process has used (user + system, all threads), from `/proc/self/stat`;
+/// `None` where that file does not exist.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the name.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports them in USER_HZ, 100 on every mainstream architecture.
+    Some(ticks / 100.0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -164,12 +177,15 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         let mut refused = 0usize;
         let mut filled = 0usize;
         let mut dropped = 0usize;
+        let cpu_before = process_cpu_secs();
         let begin = Instant::now();
         let mut last_final = begin;
         let per_slice = (cfg.rate / 100).max(1) as usize;
         let mut slices = signed.chunks(per_slice).enumerate();
         let mut submit_secs = 0.0;
         let mut deadline = None;
+        let mut seen_height = 0;
+        let mut drop_reasons = std::collections::BTreeMap::new();
         loop {
             match slices.next() {
                 Some((slice, chunk)) => {
@@ -178,14 +194,27 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
                     if due > now {
                         tokio::time::sleep(due - now).await;
                     }
-                    for (j, bytes) in chunk.iter().enumerate() {
-                        let node = &nodes[(slice + j) % nodes.len()];
-                        match node.submit(bytes, now_ms()) {
-                            Ok(h) => {
-                                submitted += 1;
-                                pending.push((h, Instant::now()));
+                    // Each slice is spread round robin over the validators, each validator's
+                    // share admitted as one batch (signatures batch-verified).
+                    for (v, node) in nodes.iter().enumerate() {
+                        let share: Vec<&[u8]> = chunk
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| (slice + j) % nodes.len() == v)
+                            .map(|(_, b)| b.as_slice())
+                            .collect();
+                        if share.is_empty() {
+                            continue;
+                        }
+                        let at = Instant::now();
+                        for result in node.submit_batch(&share, now_ms()) {
+                            match result {
+                                Ok(h) => {
+                                    submitted += 1;
+                                    pending.push((h, at));
+                                }
+                                Err(_) => refused += 1,
                             }
-                            Err(_) => refused += 1,
                         }
                     }
                 }
@@ -200,23 +229,33 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
+            // Results change only when validator 0 finalizes a block: look then.
+            let height_now = nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0);
+            if height_now == seen_height {
+                continue;
+            }
+            seen_height = height_now;
+            let now = Instant::now();
             let results = nodes[0].shared.results.lock().map_err(|_| "poisoned".to_string())?;
             pending.retain(|(h, at)| match results.get(h) {
                 Some(TxStatus::Finalized { outcome, .. }) => {
-                    latencies.push(at.elapsed().as_secs_f64() * 1e3);
-                    last_final = Instant::now();
+                    latencies.push(now.duration_since(*at).as_secs_f64() * 1e3);
+                    last_final = now;
                     if matches!(outcome, TxOutcome::Executed { .. }) {
                         filled += 1;
                     }
                     false
                 }
-                Some(TxStatus::Dropped { .. }) => {
+                Some(TxStatus::Dropped { reason }) => {
                     dropped += 1;
+                    *drop_reasons.entry(reason).or_insert(0usize) += 1;
                     false
                 }
                 _ => true,
             });
         }
+        let cpu_secs = process_cpu_secs().zip(cpu_before).map(|(a, b)| a - b);
+        let wall_secs = begin.elapsed().as_secs_f64();
         let timings = nodes[0].shared.timings.lock().map(|t| *t).unwrap_or_default();
         let height = nodes[0].shared.status.lock().map(|s| s.height).unwrap_or(0);
         let span = last_final.duration_since(begin).as_secs_f64();
@@ -224,6 +263,9 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         let finalized = latencies.len();
         println!("submitted {} orders in {:.1}s ({:.0}/s offered), {} refused at admission", submitted, submit_secs, submitted as f64 / submit_secs.max(1e-9), refused);
         println!("finalized {} orders ({} executed), {} dropped, {} not finalized within 30 s, by height {}", finalized, filled, dropped, pending.len(), height);
+        for (reason, n) in &drop_reasons {
+            println!("  dropped {n}: {reason}");
+        }
         println!("finalized_orders_per_s={:.0}", finalized as f64 / span.max(1e-9));
         println!(
             "submit_to_finalized_ms p50={:.0} p99={:.0} max={:.0}",
@@ -231,18 +273,31 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
             percentile(&latencies, 0.99),
             latencies.last().copied().unwrap_or(f64::NAN)
         );
+        if let Some(cpu) = cpu_secs {
+            // Robust to other load on the machine: CPU spent per order, whole process (4
+            // validators and this client).
+            println!(
+                "process_cpu_s={:.1} over {:.1} s wall ({:.2} cores busy); cpu_us_per_finalized_order={:.0}",
+                cpu,
+                wall_secs,
+                cpu / wall_secs.max(1e-9),
+                cpu * 1e6 / (finalized.max(1) as f64)
+            );
+        }
         let blocks = timings.blocks - timings_before.blocks;
         let exec = (timings.execute_ns - timings_before.execute_ns) as f64;
         let commit = (timings.commit_ns - timings_before.commit_ns) as f64;
         let fin = (timings.finalize_ns - timings_before.finalize_ns) as f64;
+        let sync = (timings.sync_ns - timings_before.sync_ns) as f64;
         let total_ns = exec + commit + fin;
         println!(
-            "validator 0 executor: {} blocks, {} txs; execute {:.1} ms, commitment (writes + merkleize) {:.1} ms, finalize (apply + fsync) {:.1} ms per block",
+            "validator 0 executor: {} blocks, {} txs; execute {:.1} ms, commitment (writes + merkleize) {:.1} ms, finalize (apply + fsync) {:.1} ms (fsync {:.1} ms) per block",
             blocks,
             timings.txs - timings_before.txs,
             exec / blocks.max(1) as f64 / 1e6,
             commit / blocks.max(1) as f64 / 1e6,
-            fin / blocks.max(1) as f64 / 1e6
+            fin / blocks.max(1) as f64 / 1e6,
+            sync / blocks.max(1) as f64 / 1e6
         );
         println!("state_commitment_share={:.2}", (commit + fin) / total_ns.max(1.0));
         // Averages of validator 0's block interval and finalization latency histograms.
