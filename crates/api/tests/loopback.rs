@@ -528,7 +528,11 @@ async fn bad_input(d: &Devnet, http: &Http, maker: &mut Trader) {
     assert_eq!((s, v["code"].as_str()), (400, Some("bad_request")), "{v}");
     let (s, v, _) = http.post("/v1/txs", "not hex at all", false).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid_tx")), "{v}");
-    let (s, v, _) = http.post("/v1/txs", vec![b'a'; 200 << 10], false).await;
+    // The server answers an oversized body before reading it and then closes the connection;
+    // on its own client, so the requests below never reuse that closing connection (a race
+    // that showed up as a broken pipe on the next GET).
+    let oversized = Http { base: http.base.clone(), client: reqwest::Client::new() };
+    let (s, v, _) = oversized.post("/v1/txs", vec![b'a'; 200 << 10], false).await;
     assert_eq!((s, v["code"].as_str()), (413, Some("payload_too_large")), "{v}");
     for path in [
         "/v1/markets/NOPE/book",
