@@ -98,11 +98,12 @@
 //! the skipped excluded ones), `expire` and `remove_included` `O(log n)` per transaction dropped
 //! or hash reported. Nothing scans the pool.
 //!
-//! The two indexes keyed by transaction hash (the pending entries and the remembered included
-//! hashes) are hash tables: they are only looked up (the hashes are sha256 outputs, and the
-//! tables use std's randomly keyed SipHash, so they cannot be flooded into collisions), and
-//! every ordered view (priority, per sender, expiry) is a B-tree. With hundreds of thousands of
-//! remembered hashes, B-tree lookups of 32-byte keys were a tenth of a loaded node's CPU.
+//! The indexes that are only looked up (pending entries and remembered included hashes by
+//! transaction hash, pending `(sender, nonce)` pairs, per-sender counts) are hash tables with
+//! std's randomly keyed SipHash (so they cannot be flooded into collisions) and are never
+//! iterated where order could matter; every ordered view (priority, per sender, expiry) is a
+//! B-tree. Under load (tens of thousands pending, hundreds of thousands remembered) B-tree
+//! lookups of these keys were over a tenth of a node's CPU.
 //!
 //! [`codes`]: MempoolError::code
 
@@ -354,9 +355,9 @@ pub struct Mempool<T: PoolTx> {
     /// Per-sender priority order, for the sender's own eviction.
     by_sender: BTreeMap<(Sender, Class, u64), TxHash>,
     /// Pending transactions per sender (senders with none are absent).
-    sender_counts: BTreeMap<Sender, usize>,
+    sender_counts: HashMap<Sender, usize>,
     /// Pending `(sender, nonce)` pairs.
-    nonces: BTreeSet<(Sender, u64)>,
+    nonces: HashSet<(Sender, u64)>,
     /// Expiry order: `(admitted_ms, arrival)`.
     by_time: BTreeMap<(u64, u64), TxHash>,
     /// Remembered finalized hashes, as a set (looked up, never iterated) and in the order
@@ -378,8 +379,8 @@ impl<T: PoolTx> Mempool<T> {
             entries: HashMap::new(),
             queue: BTreeMap::new(),
             by_sender: BTreeMap::new(),
-            sender_counts: BTreeMap::new(),
-            nonces: BTreeSet::new(),
+            sender_counts: HashMap::new(),
+            nonces: HashSet::new(),
             by_time: BTreeMap::new(),
             included: HashSet::new(),
             included_order: VecDeque::new(),
@@ -647,7 +648,7 @@ impl<T: PoolTx> Mempool<T> {
 
     fn check_entries(&self) -> Result<(), String> {
         let mut bytes = 0usize;
-        let mut counts: BTreeMap<Sender, usize> = BTreeMap::new();
+        let mut counts: HashMap<Sender, usize> = HashMap::new();
         for (hash, e) in &self.entries {
             let indexed = self.queue.get(&(e.class, e.arrival)) == Some(hash)
                 && self.by_sender.get(&(e.sender, e.class, e.arrival)) == Some(hash)
