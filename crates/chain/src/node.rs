@@ -675,3 +675,28 @@ where
 pub fn encode_tx(tx: &SignedTx) -> Vec<u8> {
     tx.encode().to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gossip_bundles_round_trip_and_refuse_malformed_input() {
+        let txs =
+            vec![Bytes::from_static(b"one"), Bytes::from_static(b""), Bytes::from(vec![7u8; 300])];
+        let bundle = encode_bundle(&txs);
+        let decoded = decode_bundle(&bundle).expect("decodes");
+        assert_eq!(decoded, txs.iter().map(|t| t.as_ref()).collect::<Vec<_>>());
+        assert_eq!(decode_bundle(&[]), Some(Vec::new()));
+        // Truncated length prefix, truncated body.
+        assert_eq!(decode_bundle(&bundle[..2]), None);
+        assert_eq!(decode_bundle(&bundle[..bundle.len() - 1]), None);
+        // A transaction longer than MAX_TX_BYTES.
+        let long = Bytes::from(vec![0u8; MAX_TX_BYTES + 1]);
+        assert_eq!(decode_bundle(&encode_bundle(&[long])), None);
+        // More than GOSSIP_BATCH_MAX transactions.
+        let many = vec![Bytes::from_static(b"x"); GOSSIP_BATCH_MAX + 1];
+        assert_eq!(decode_bundle(&encode_bundle(&many)), None);
+        assert!(decode_bundle(&encode_bundle(&many[1..])).is_some());
+    }
+}
