@@ -237,16 +237,12 @@ pub enum SubmitError {
 }
 
 impl NodeHandle {
-    /// Checks, admits and gossips a transaction; returns its hash.
+    /// Checks, admits and gossips a transaction; returns its hash. (A batch of one: see
+    /// [`NodeHandle::submit_batch`].)
     pub fn submit(&self, bytes: &[u8], now_ms: u64) -> Result<[u8; 32], SubmitError> {
-        let tx = admit_checks(bytes, self.chain_id)?;
-        let hash = tx.hash_bytes();
-        {
-            let mut pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
-            pool.insert(tx, now_ms).map_err(|e| SubmitError::Mempool(e.to_string()))?;
-        }
-        let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
-        Ok(hash)
+        // `submit_batch` answers every input, so the fallback is never taken.
+        let mut results = self.submit_batch(&[bytes], now_ms);
+        results.pop().unwrap_or(Err(SubmitError::Mempool("no admission result".into())))
     }
 
     /// [`NodeHandle::submit`] for many transactions at once, one result each, in order: the
@@ -258,9 +254,7 @@ impl NodeHandle {
         let mut slots = Vec::with_capacity(txs.len());
         let mut signed = Vec::with_capacity(txs.len());
         for bytes in txs {
-            let checked = tx::decode_tx(bytes, MAX_TX_BYTES)
-                .and_then(|tx| tx::check_stateless(&tx, self.chain_id).map(|()| tx));
-            match checked {
+            match decode_checked(bytes, self.chain_id) {
                 Ok(tx) => {
                     slots.push(results.len());
                     results.push(Ok(tx.hash_bytes()));
@@ -293,13 +287,11 @@ impl NodeHandle {
     }
 }
 
-/// Decode, stateless checks and the signature of one transaction.
-fn admit_checks(bytes: &[u8], chain_id: tx::ChainId) -> Result<SignedTx, tx::TxError> {
+/// Decode and the stateless checks of one transaction (everything but its signature, which
+/// admission and gossip verify in batches).
+fn decode_checked(bytes: &[u8], chain_id: tx::ChainId) -> Result<SignedTx, tx::TxError> {
     let tx = tx::decode_tx(bytes, MAX_TX_BYTES)?;
     tx::check_stateless(&tx, chain_id)?;
-    if !tx.verify() {
-        return Err(tx::TxError::BadSignature);
-    }
     Ok(tx)
 }
 
@@ -531,12 +523,7 @@ where
                 let mut txs = Vec::new();
                 for (_peer, msg) in &messages {
                     let Some(bundle) = decode_bundle(msg.as_ref()) else { continue };
-                    for bytes in bundle {
-                        let Ok(tx) = tx::decode_tx(bytes, MAX_TX_BYTES) else { continue };
-                        if tx::check_stateless(&tx, chain_id).is_ok() {
-                            txs.push(tx);
-                        }
-                    }
+                    txs.extend(bundle.into_iter().filter_map(|b| decode_checked(b, chain_id).ok()));
                 }
                 {
                     let pool = mempool.lock().unwrap_or_else(|e| e.into_inner());

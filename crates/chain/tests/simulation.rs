@@ -16,10 +16,10 @@ use commonware_cryptography::{ed25519::PrivateKey, sha256::Digest, Signer as _};
 use commonware_p2p::simulated::Oracle;
 use commonware_runtime::{deterministic, Clock as _, Runner as _, Spawner as _, Supervisor as _};
 use novation_chain::executor::TxStatus;
-use novation_chain::node::{NodeHandle, Timing};
+use novation_chain::node::{NodeHandle, SubmitError, Timing};
 use novation_chain::simulation::{self, key, link};
 use novation_chain::tx::{
-    address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody,
+    address_of, ChainId, PublicKey as TxPublicKey, SignedTx, TxAction, TxBody, TxError,
 };
 use novation_engine::{MarketId, OrderRequest};
 use novation_types::{Quote, Side};
@@ -88,6 +88,24 @@ async fn traffic(
         .collect();
     nonce += 1;
     submit(sign(&faucet, nonce, credits), &nodes[0], now_ms(&ctx));
+    // Admission: a transaction whose signature was tampered with is refused as such, alone and
+    // inside a batch, where the others keep their own answers, in order.
+    let now = now_ms(&ctx);
+    let credit =
+        |t: &PrivateKey| vec![TxAction::Faucet { to: addr(t), sub: 0, amount: Quote(1_000_000) }];
+    let good = sign(&faucet, nonce + 1, credit(&traders[0]));
+    let mut forged = sign(&faucet, nonce + 2, credit(&traders[1]));
+    // The encoding ends with the signature; its last 32 bytes are the scalar: add one to it.
+    let s = forged.len() - 32;
+    forged[s] ^= 1;
+    let bad_signature = Err(SubmitError::Tx(TxError::BadSignature));
+    assert_eq!(nodes[1].submit(&forged, now), bad_signature);
+    let answers = nodes[1].submit_batch(&[&forged, &good, b"junk"], now);
+    assert_eq!(answers.len(), 3);
+    assert_eq!(answers[0], bad_signature);
+    assert!(answers[1].is_ok(), "{:?}", answers[1]);
+    assert!(matches!(answers[2], Err(SubmitError::Tx(_))), "{:?}", answers[2]);
+    nonce += 2;
     ctx.sleep(Duration::from_millis(2_000)).await;
     for round in 0..rounds {
         let now = now_ms(&ctx);
