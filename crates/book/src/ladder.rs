@@ -191,7 +191,7 @@ impl Ladder {
     /// Internal consistency: index, pages and the non-empty set agree.
     pub(crate) fn check(&self) -> Result<(), String> {
         if self.hot.1 != NONE && self.index.get(self.hot.0) != Some(self.hot.1) {
-            return Err(format!("ladder: remembered page {:?} is not indexed so", self.hot));
+            return Err(format!("ladder: remembered page {:?} is not the indexed one", self.hot));
         }
         if self.index.len() != self.nonempty.len() {
             return Err(format!(
