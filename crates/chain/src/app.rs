@@ -32,7 +32,7 @@ use tracing::warn;
 
 use crate::block::{Block, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use crate::executor::{ExecutorMailbox, Known, Verdict};
-use crate::mempool::{Mempool, PoolTx, ProposeLimits};
+use crate::mempool::{Mempool, PoolTx};
 use crate::observer::Progress;
 use crate::oracle::ObservationPool;
 use crate::tx::{self, ChainId, SignedTx};
@@ -210,13 +210,9 @@ where
         if now < due {
             runtime.sleep(Duration::from_millis(due - now)).await;
         }
-        let candidates = {
-            let pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
-            pool.propose(ProposeLimits { txs_max: MAX_BLOCK_TXS, bytes_max: MAX_BLOCK_BYTES })
-        };
         let observations = self.observations.lock().unwrap_or_else(|e| e.into_inner()).snapshot();
         let time_ms = now_ms(&runtime);
-        let block = self.executor.propose(parent, time_ms, candidates, observations).await?;
+        let block = self.executor.propose(parent, time_ms, observations).await?;
         self.advance();
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))

@@ -22,7 +22,6 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use commonware_codec::Encode;
 use commonware_consensus::marshal::Update;
 use commonware_cryptography::{sha256::Digest, Digested, Digestible};
 use commonware_runtime::telemetry::metrics::{Gauge, Histogram, MetricsExt as _};
@@ -37,7 +36,7 @@ use tracing::{debug, error, info, warn};
 use crate::block::{Block, MAX_BLOCK_BYTES, MAX_BLOCK_TXS};
 use crate::commit::{self, Batch, Key, StateDb};
 use crate::genesis::Genesis;
-use crate::mempool::Mempool;
+use crate::mempool::{Mempool, ProposeLimits, Proposed};
 use crate::oracle::SignedObservation;
 use crate::published::BlockSink;
 use crate::state::{ChainState, TxOutcome};
@@ -268,7 +267,6 @@ enum Message {
     Propose {
         parent: Digested<Block>,
         time_ms: u64,
-        candidates: Vec<SignedTx>,
         observations: Vec<SignedObservation>,
         reply: oneshot::Sender<Option<Block>>,
     },
@@ -322,19 +320,17 @@ impl ExecutorMailbox {
         rx.await.ok()
     }
 
-    /// Builds a block on `parent` from `candidates` (in order; those that would be refused
-    /// are left out and reported as dropped) and the validators' `observations` (those the
-    /// chain may include now: newer than the parent state's, not in the future).
+    /// Builds a block on `parent` from the mempool's proposal (in priority order, skipping the
+    /// transactions of `parent`'s not yet finalized ancestors; those that would be refused are
+    /// left out and reported as dropped) and the validators' `observations` (those the chain
+    /// may include now: newer than the parent state's, not in the future).
     pub async fn propose(
         &self,
         parent: Digested<Block>,
         time_ms: u64,
-        candidates: Vec<SignedTx>,
         observations: Vec<SignedObservation>,
     ) -> Option<Block> {
-        self.ask(|reply| Message::Propose { parent, time_ms, candidates, observations, reply })
-            .await
-            .flatten()
+        self.ask(|reply| Message::Propose { parent, time_ms, observations, reply }).await.flatten()
     }
 
     /// Re-executes `block` on its parent's state and compares roots.
@@ -649,8 +645,8 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
 
     async fn handle(&mut self, message: Message) {
         match message {
-            Message::Propose { parent, time_ms, candidates, observations, reply } => {
-                let block = self.propose(parent, time_ms, candidates, observations).await;
+            Message::Propose { parent, time_ms, observations, reply } => {
+                let block = self.propose(parent, time_ms, observations).await;
                 let _ = reply.send(block);
             }
             Message::Verify { block, reply } => {
@@ -706,7 +702,6 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         &mut self,
         parent: Digested<Block>,
         time_ms: u64,
-        candidates: Vec<SignedTx>,
         observations: Vec<SignedObservation>,
     ) -> Option<Block> {
         let parent_digest = parent.digest();
@@ -722,18 +717,19 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             in_flight.extend(p.hashes.iter().copied());
             cursor = p.parent;
         }
+        let limits = ProposeLimits { txs_max: MAX_BLOCK_TXS, bytes_max: MAX_BLOCK_BYTES };
+        let candidates = {
+            let pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.propose_detailed(limits, |h| in_flight.contains(h))
+        };
         let mut scratch = base.auth.clone();
         let faucet = base.faucet;
-        let mut txs = Vec::with_capacity(candidates.len().min(MAX_BLOCK_TXS));
+        let mut txs = Vec::with_capacity(candidates.len());
         let mut dropped = Vec::new();
         let mut bytes = 0usize;
         let mut actions = 0usize;
         let action_limit = base.engine.params().actions_per_block_max as usize;
-        for tx in candidates {
-            if in_flight.contains(&tx.hash_bytes()) {
-                continue;
-            }
-            let size = tx.encode().len();
+        for Proposed { hash, size, tx } in candidates {
             let n = tx.body.actions.len();
             if txs.len() >= MAX_BLOCK_TXS
                 || bytes + size > MAX_BLOCK_BYTES
@@ -747,7 +743,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                     actions += n;
                     txs.push(tx);
                 }
-                Err((_, reason)) => dropped.push((tx.hash_bytes(), reason)),
+                Err((_, reason)) => dropped.push((hash, reason)),
             }
         }
         drop(scratch);

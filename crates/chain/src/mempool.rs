@@ -93,17 +93,29 @@
 //! Every collection is bounded by a [`MempoolConfig`] value: pending entries and their indexes by
 //! `txs_max` (and `bytes_max`), the remembered hashes by `included_remembered_max`, evictions per
 //! insert by `evictions_per_insert_max`; a config is checked by [`MempoolConfig::validate`]
-//! against the hard maxima [`TXS_HARD_MAX`] and [`INCLUDED_REMEMBERED_HARD_MAX`]. `insert` and
-//! `remove` cost `O(log n)` (times the evictions), `propose` `O(k log n)` for `k` returned (plus
-//! the skipped excluded ones), `expire` and `remove_included` `O(log n)` per transaction dropped
-//! or hash reported. Nothing scans the pool.
+//! against the hard maxima [`TXS_HARD_MAX`] and [`INCLUDED_REMEMBERED_HARD_MAX`]. Nothing scans
+//! the pool.
 //!
-//! The indexes that are only looked up (pending entries and remembered included hashes by
-//! transaction hash, pending `(sender, nonce)` pairs, per-sender counts) are hash tables with
-//! std's randomly keyed SipHash (so they cannot be flooded into collisions) and are never
-//! iterated where order could matter; every ordered view (priority, per sender, expiry) is a
-//! B-tree. Under load (tens of thousands pending, hundreds of thousands remembered) B-tree
-//! lookups of these keys were over a tenth of a node's CPU.
+//! Layout (see [`Mempool`]): entries sit in a slab of slots; the orders the policy needs
+//! (priority within each class, each sender's non-cancels for its own eviction, expiry) are
+//! queues of `(arrival, slot)` references in arrival order, appended at admission and left to
+//! die at removal (a reference is live while its slot holds that arrival). Readers skip dead
+//! references; removal drops them at the queues' ends and compacts a queue once its dead
+//! references outnumber its live ones (plus a small constant), so each queue stays below
+//! twice its live entries and removal is amortised `O(1)`. Arrival order is expiry order
+//! while admission times do not step back; an admission timed earlier than a previous one is
+//! kept in a B-tree by `(admitted_ms, arrival)` instead, and [`Mempool::expire`] merges the
+//! two, so the order of expiry is exactly "oldest admission first, then arrival".
+//! `insert` and `remove` cost `O(1)` expected (times the evictions; `O(log n)` for a late
+//! admission), `propose` `O(k)` for `k` returned plus the skipped dead or excluded entries,
+//! `expire` and `remove_included` `O(1)` per transaction dropped or hash reported.
+//!
+//! The indexes that are only looked up (slots by transaction hash, remembered included hashes,
+//! pending `(sender, nonce)` pairs, per-sender state) are hash tables with std's randomly keyed
+//! SipHash (so they cannot be flooded into collisions) and are never iterated where order could
+//! matter; every order is a queue in arrival order or a B-tree. Under load (tens of thousands
+//! pending, hundreds of thousands remembered) the earlier B-tree indexes by priority, sender
+//! and time cost about a sixth of a node's CPU in `novation bench`.
 //!
 //! [`codes`]: MempoolError::code
 
@@ -332,34 +344,92 @@ enum Class {
     Other,
 }
 
+impl Class {
+    const fn index(self) -> usize {
+        match self {
+            Class::Cancel => 0,
+            Class::Other => 1,
+        }
+    }
+}
+
+/// A reference from an ordered queue to a slot: `(arrival, slot)`. It is live while the slot
+/// holds the entry with that arrival number; removing an entry leaves its references dead
+/// (see [`DEAD_SLACK`]).
+type Ref = (u64, u32);
+
+/// Dead references an ordered queue may hold beyond twice its live ones before it is compacted.
+/// Dead references at either end are dropped at once; compaction is amortised `O(1)` per
+/// removal and keeps every queue within `2 × live + DEAD_SLACK`.
+const DEAD_SLACK: usize = 16;
+
 /// A pending transaction with what the pool read from it at admission.
 #[derive(Clone, Debug)]
 struct Entry<T> {
     tx: T,
+    hash: TxHash,
     sender: Sender,
     nonce: u64,
     class: Class,
     size: usize,
     arrival: u64,
     admitted_ms: u64,
+    /// Admitted with a time earlier than an earlier admission's (a clock that stepped back):
+    /// kept in [`Mempool::late`] instead of the arrival-ordered expiry queue.
+    late: bool,
+}
+
+/// One sender's pending transactions: how many, and its non-cancels in arrival order (for the
+/// eviction of its own newest order).
+#[derive(Clone, Debug, Default)]
+struct SenderState {
+    count: usize,
+    others: VecDeque<Ref>,
+    others_live: usize,
+}
+
+/// A transaction returned by [`Mempool::propose_detailed`], with what the pool knows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposed<T> {
+    /// Its hash.
+    pub hash: TxHash,
+    /// Its encoded size.
+    pub size: usize,
+    /// The transaction.
+    pub tx: T,
 }
 
 /// The mempool (see the module doc for the policy).
+///
+/// Layout: entries live in a slab of slots (a free list reuses them); a hash table maps hashes
+/// to slots. The orders the policy needs (priority per class, each sender's non-cancels,
+/// expiry) are queues of [`Ref`]s in arrival order: admitting appends, removing only frees the
+/// slot, and dead references are skipped by readers and dropped at the ends or by compaction.
+/// Arrival order is expiry order as long as admission times do not step back; an admission
+/// with an earlier time than a previous one goes to a B-tree by `(admitted_ms, arrival)`
+/// instead, and expiry merges the two.
 #[derive(Clone, Debug)]
 pub struct Mempool<T: PoolTx> {
     config: MempoolConfig,
+    slots: Vec<Option<Entry<T>>>,
+    free: Vec<u32>,
     /// Pending transactions by hash (looked up, never iterated in an order that matters).
-    entries: HashMap<TxHash, Entry<T>>,
-    /// Priority order: `(class, arrival)`.
-    queue: BTreeMap<(Class, u64), TxHash>,
-    /// Per-sender priority order, for the sender's own eviction.
-    by_sender: BTreeMap<(Sender, Class, u64), TxHash>,
+    by_hash: HashMap<TxHash, u32>,
+    /// Priority order within each class ([`Class::index`]).
+    queues: [VecDeque<Ref>; 2],
+    class_counts: [usize; 2],
     /// Pending transactions per sender (senders with none are absent).
-    sender_counts: HashMap<Sender, usize>,
+    senders: HashMap<Sender, SenderState>,
     /// Pending `(sender, nonce)` pairs.
     nonces: HashSet<(Sender, u64)>,
-    /// Expiry order: `(admitted_ms, arrival)`.
-    by_time: BTreeMap<(u64, u64), TxHash>,
+    /// Expiry order of the entries admitted in time order (not `late`).
+    in_order: VecDeque<Ref>,
+    in_order_live: usize,
+    /// The latest admission time among the entries appended to `in_order` since it was last
+    /// empty of live references.
+    in_order_latest_ms: u64,
+    /// Expiry order of the `late` entries: `(admitted_ms, arrival)` to slot.
+    late: BTreeMap<(u64, u64), u32>,
     /// Remembered finalized hashes, as a set (looked up, never iterated) and in the order
     /// remembered.
     included: HashSet<TxHash>,
@@ -370,18 +440,41 @@ pub struct Mempool<T: PoolTx> {
     arrival_next: u64,
 }
 
+fn live_entry<T>(slots: &[Option<Entry<T>>], r: Ref) -> Option<&Entry<T>> {
+    slots.get(r.1 as usize).and_then(Option::as_ref).filter(|e| e.arrival == r.0)
+}
+
+/// Drops dead references at both ends of `queue` and compacts it when dead ones exceed the
+/// bound of [`DEAD_SLACK`].
+fn trim<T>(slots: &[Option<Entry<T>>], queue: &mut VecDeque<Ref>, live: usize) {
+    while queue.front().is_some_and(|r| live_entry(slots, *r).is_none()) {
+        queue.pop_front();
+    }
+    while queue.back().is_some_and(|r| live_entry(slots, *r).is_none()) {
+        queue.pop_back();
+    }
+    if queue.len() > live.saturating_mul(2).saturating_add(DEAD_SLACK) {
+        queue.retain(|r| live_entry(slots, *r).is_some());
+    }
+}
+
 impl<T: PoolTx> Mempool<T> {
     /// An empty pool, if `config` is valid.
     pub fn new(config: MempoolConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Mempool {
             config,
-            entries: HashMap::new(),
-            queue: BTreeMap::new(),
-            by_sender: BTreeMap::new(),
-            sender_counts: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_hash: HashMap::new(),
+            queues: [VecDeque::new(), VecDeque::new()],
+            class_counts: [0, 0],
+            senders: HashMap::new(),
             nonces: HashSet::new(),
-            by_time: BTreeMap::new(),
+            in_order: VecDeque::new(),
+            in_order_live: 0,
+            in_order_latest_ms: 0,
+            late: BTreeMap::new(),
             included: HashSet::new(),
             included_order: VecDeque::new(),
             bytes: 0,
@@ -398,16 +491,29 @@ impl<T: PoolTx> Mempool<T> {
     /// the answer is for the submitter.
     pub fn insert(&mut self, tx: T, now_ms: u64) -> Result<Admitted, MempoolError> {
         let hash = tx.hash();
+        self.insert_hashed(tx, hash, now_ms)
+    }
+
+    /// [`insert`](Mempool::insert) with the transaction's hash already computed by the caller
+    /// (it must equal [`PoolTx::hash`]; the pool does not recompute it).
+    pub fn insert_hashed(
+        &mut self,
+        tx: T,
+        hash: TxHash,
+        now_ms: u64,
+    ) -> Result<Admitted, MempoolError> {
         let entry = Entry {
+            hash,
             sender: tx.sender(),
             nonce: tx.nonce(),
             class: if tx.is_cancel() { Class::Cancel } else { Class::Other },
             size: tx.size(),
             arrival: self.arrival_next,
             admitted_ms: now_ms,
+            late: false,
             tx,
         };
-        let evicted = self.plan(&hash, &entry)?;
+        let evicted = self.plan(&entry)?;
         // After 2^64 - 1 admissions (centuries at any rate) the pool refuses rather than reuse
         // an arrival number.
         let Some(arrival_next) = self.arrival_next.checked_add(1) else {
@@ -417,34 +523,34 @@ impl<T: PoolTx> Mempool<T> {
             self.take(victim);
         }
         self.arrival_next = arrival_next;
-        self.put(hash, entry);
+        self.put(entry);
         Ok(Admitted { evicted })
     }
 
     /// The checks of `insert` and the evictions it needs; changes nothing.
-    fn plan(&self, hash: &TxHash, new: &Entry<T>) -> Result<Vec<TxHash>, MempoolError> {
+    fn plan(&self, new: &Entry<T>) -> Result<Vec<TxHash>, MempoolError> {
         if new.size > self.config.tx_bytes_max {
             return Err(MempoolError::TooLarge { size: new.size, max: self.config.tx_bytes_max });
         }
-        if self.entries.contains_key(hash) {
+        if self.by_hash.contains_key(&new.hash) {
             return Err(MempoolError::Duplicate);
         }
-        if self.included.contains(hash) {
+        if self.included.contains(&new.hash) {
             return Err(MempoolError::AlreadyIncluded);
         }
         if self.nonces.contains(&(new.sender, new.nonce)) {
             return Err(MempoolError::NonceConflict);
         }
         let mut evicted = Vec::new();
-        let mut txs_after = self.entries.len().saturating_add(1);
+        let mut txs_after = self.len().saturating_add(1);
         let mut bytes_after = self.bytes.saturating_add(new.size);
         if self.sender_count(&new.sender) >= self.config.txs_per_sender_max {
             let sender_full = MempoolError::SenderFull { limit: self.config.txs_per_sender_max };
             if new.class == Class::Cancel {
                 let own = self.sender_newest_other(&new.sender).ok_or(sender_full)?;
                 txs_after = txs_after.saturating_sub(1);
-                bytes_after = bytes_after.saturating_sub(self.size_of(&own));
-                evicted.push(own);
+                bytes_after = bytes_after.saturating_sub(own.size);
+                evicted.push(own.hash);
             } else {
                 return Err(sender_full);
             }
@@ -456,17 +562,17 @@ impl<T: PoolTx> Mempool<T> {
             return Err(MempoolError::Full);
         }
         // Newest non-cancels first; the sender's own victim (if any) is among them, skip it.
-        let others = self.queue.range((Class::Other, 0)..).rev();
-        for (_, victim) in others {
+        let others = self.queues[Class::Other.index()].iter().rev();
+        for victim in others.filter_map(|r| live_entry(&self.slots, *r)) {
             if evicted.len() >= self.config.evictions_per_insert_max {
                 break;
             }
-            if evicted.contains(victim) {
+            if evicted.contains(&victim.hash) {
                 continue;
             }
             txs_after = txs_after.saturating_sub(1);
-            bytes_after = bytes_after.saturating_sub(self.size_of(victim));
-            evicted.push(*victim);
+            bytes_after = bytes_after.saturating_sub(victim.size);
+            evicted.push(victim.hash);
             if txs_after <= self.config.txs_max && bytes_after <= self.config.bytes_max {
                 return Ok(evicted);
             }
@@ -475,44 +581,85 @@ impl<T: PoolTx> Mempool<T> {
     }
 
     /// The sender's newest pending non-cancel.
-    fn sender_newest_other(&self, sender: &Sender) -> Option<TxHash> {
-        let range = (*sender, Class::Other, 0)..=(*sender, Class::Other, u64::MAX);
-        self.by_sender.range(range).next_back().map(|(_, h)| *h)
-    }
-
-    fn size_of(&self, hash: &TxHash) -> usize {
-        self.entries.get(hash).map_or(0, |e| e.size)
+    fn sender_newest_other(&self, sender: &Sender) -> Option<&Entry<T>> {
+        let state = self.senders.get(sender)?;
+        state.others.iter().rev().find_map(|r| live_entry(&self.slots, *r))
     }
 
     /// Adds an entry to every index. The caller has checked the bounds.
-    fn put(&mut self, hash: TxHash, entry: Entry<T>) {
-        let (class, arrival, sender) = (entry.class, entry.arrival, entry.sender);
-        self.queue.insert((class, arrival), hash);
-        self.by_sender.insert((sender, class, arrival), hash);
-        let count = self.sender_counts.entry(sender).or_insert(0);
-        *count = count.saturating_add(1);
-        self.nonces.insert((sender, entry.nonce));
-        self.by_time.insert((entry.admitted_ms, arrival), hash);
+    fn put(&mut self, mut entry: Entry<T>) {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                // At most `txs_max` (≤ TXS_HARD_MAX < 2^32) slots are ever in use at once.
+                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(None);
+                slot
+            }
+        };
+        let r = (entry.arrival, slot);
+        let class = entry.class.index();
+        self.queues[class].push_back(r);
+        self.class_counts[class] = self.class_counts[class].saturating_add(1);
+        let state = self.senders.entry(entry.sender).or_default();
+        state.count = state.count.saturating_add(1);
+        if entry.class == Class::Other {
+            state.others.push_back(r);
+            state.others_live = state.others_live.saturating_add(1);
+        }
+        self.nonces.insert((entry.sender, entry.nonce));
+        if entry.admitted_ms >= self.in_order_latest_ms {
+            self.in_order.push_back(r);
+            self.in_order_live = self.in_order_live.saturating_add(1);
+            self.in_order_latest_ms = entry.admitted_ms;
+        } else {
+            entry.late = true;
+            self.late.insert((entry.admitted_ms, entry.arrival), slot);
+        }
         self.bytes = self.bytes.saturating_add(entry.size);
-        self.entries.insert(hash, entry);
+        self.by_hash.insert(entry.hash, slot);
+        if let Some(s) = self.slots.get_mut(slot as usize) {
+            *s = Some(entry);
+        }
     }
 
     /// Removes an entry from every index.
     fn take(&mut self, hash: &TxHash) -> Option<T> {
-        let entry = self.entries.remove(hash)?;
-        let (class, arrival, sender) = (entry.class, entry.arrival, entry.sender);
-        self.queue.remove(&(class, arrival));
-        self.by_sender.remove(&(sender, class, arrival));
-        if let Some(count) = self.sender_counts.get_mut(&sender) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                self.sender_counts.remove(&sender);
+        let slot = self.by_hash.remove(hash)?;
+        let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        let class = entry.class.index();
+        self.class_counts[class] = self.class_counts[class].saturating_sub(1);
+        trim(&self.slots, &mut self.queues[class], self.class_counts[class]);
+        if let Some(state) = self.senders.get_mut(&entry.sender) {
+            state.count = state.count.saturating_sub(1);
+            if state.count == 0 {
+                self.senders.remove(&entry.sender);
+            } else if entry.class == Class::Other {
+                state.others_live = state.others_live.saturating_sub(1);
+                trim(&self.slots, &mut state.others, state.others_live);
             }
         }
-        self.nonces.remove(&(sender, entry.nonce));
-        self.by_time.remove(&(entry.admitted_ms, arrival));
+        self.nonces.remove(&(entry.sender, entry.nonce));
+        if entry.late {
+            self.late.remove(&(entry.admitted_ms, entry.arrival));
+        } else {
+            self.in_order_live = self.in_order_live.saturating_sub(1);
+            if self.in_order_live == 0 {
+                self.in_order.clear();
+                self.in_order_latest_ms = 0;
+            } else {
+                trim(&self.slots, &mut self.in_order, self.in_order_live);
+            }
+        }
         self.bytes = self.bytes.saturating_sub(entry.size);
         Some(entry.tx)
+    }
+
+    /// Live entries in priority order.
+    fn entries_in_priority(&self) -> impl Iterator<Item = &Entry<T>> + '_ {
+        let [cancels, others] = &self.queues;
+        cancels.iter().chain(others.iter()).filter_map(|r| live_entry(&self.slots, *r))
     }
 
     /// The longest prefix of the priority order within `limits` (see the module doc). Reads
@@ -524,21 +671,29 @@ impl<T: PoolTx> Mempool<T> {
     /// As [`propose`](Mempool::propose), skipping the transactions in `pending` (those of
     /// proposed, not yet finalized, ancestor blocks) without stopping at them.
     pub fn propose_excluding(&self, limits: ProposeLimits, pending: &BTreeSet<TxHash>) -> Vec<T> {
+        self.propose_detailed(limits, |h| pending.contains(h)).into_iter().map(|p| p.tx).collect()
+    }
+
+    /// As [`propose_excluding`](Mempool::propose_excluding) with the exclusion given as a
+    /// predicate, returning each transaction with its hash and size (so the proposer need not
+    /// recompute them).
+    pub fn propose_detailed(
+        &self,
+        limits: ProposeLimits,
+        excluded: impl Fn(&TxHash) -> bool,
+    ) -> Vec<Proposed<T>> {
         let mut batch = Vec::new();
         let mut bytes = 0usize;
-        for hash in self.queue.values() {
-            if pending.contains(hash) {
+        for entry in self.entries_in_priority() {
+            if excluded(&entry.hash) {
                 continue;
             }
-            let Some(entry) = self.entries.get(hash) else {
-                continue;
-            };
             let bytes_with = bytes.saturating_add(entry.size);
             if batch.len() >= limits.txs_max || bytes_with > limits.bytes_max {
                 break;
             }
             bytes = bytes_with;
-            batch.push(entry.tx.clone());
+            batch.push(Proposed { hash: entry.hash, size: entry.size, tx: entry.tx.clone() });
         }
         batch
     }
@@ -565,13 +720,27 @@ impl<T: PoolTx> Mempool<T> {
     }
 
     /// Drops the transactions admitted at least `ttl_ms` before `now_ms` and returns their
-    /// hashes, oldest admission first ([`DropReason::Expired`]).
+    /// hashes, oldest admission first (ties in arrival order; [`DropReason::Expired`]).
     pub fn expire(&mut self, now_ms: u64) -> Vec<TxHash> {
         let mut expired = Vec::new();
         let Some(cutoff_ms) = now_ms.checked_sub(self.config.ttl_ms) else {
             return expired;
         };
-        while let Some((&(admitted_ms, _), &hash)) = self.by_time.first_key_value() {
+        loop {
+            let in_order = self
+                .in_order
+                .iter()
+                .find_map(|r| live_entry(&self.slots, *r))
+                .map(|e| ((e.admitted_ms, e.arrival), e.hash));
+            let late = self.late.iter().next().and_then(|(&key, &slot)| {
+                let e = self.slots.get(slot as usize)?.as_ref()?;
+                Some((key, e.hash))
+            });
+            let oldest = match (in_order, late) {
+                (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            let Some(((admitted_ms, _), hash)) = oldest else { break };
             if admitted_ms > cutoff_ms {
                 break;
             }
@@ -588,12 +757,12 @@ impl<T: PoolTx> Mempool<T> {
 
     /// Pending transactions.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.by_hash.len()
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.by_hash.is_empty()
     }
 
     /// Sum of the pending transactions' sizes.
@@ -603,12 +772,13 @@ impl<T: PoolTx> Mempool<T> {
 
     /// Whether a transaction with this hash is pending.
     pub fn contains(&self, hash: &TxHash) -> bool {
-        self.entries.contains_key(hash)
+        self.by_hash.contains_key(hash)
     }
 
     /// The pending transaction with this hash.
     pub fn get(&self, hash: &TxHash) -> Option<&T> {
-        self.entries.get(hash).map(|e| &e.tx)
+        let slot = *self.by_hash.get(hash)?;
+        self.slots.get(slot as usize)?.as_ref().map(|e| &e.tx)
     }
 
     /// Whether this hash is remembered as included in a finalized block.
@@ -618,80 +788,191 @@ impl<T: PoolTx> Mempool<T> {
 
     /// Pending transactions of this sender.
     pub fn sender_count(&self, sender: &Sender) -> usize {
-        self.sender_counts.get(sender).copied().unwrap_or(0)
+        self.senders.get(sender).map_or(0, |s| s.count)
     }
 
     /// Every pending transaction, in priority order.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.queue.values().filter_map(|h| self.entries.get(h).map(|e| &e.tx))
+        self.entries_in_priority().map(|e| &e.tx)
     }
 
     /// Checks that the indexes agree with the entries and the bounds hold. `O(n)`: for tests,
     /// fuzzing and after loading, not per block.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let n = self.entries.len();
-        let sizes = [
-            ("queue", self.queue.len()),
-            ("by_sender", self.by_sender.len()),
-            ("nonces", self.nonces.len()),
-            ("by_time", self.by_time.len()),
-        ];
-        for (name, len) in sizes {
-            if len != n {
-                return Err(format!("{name} holds {len} keys for {n} entries"));
-            }
-        }
-        self.check_entries()?;
+        self.check_slots()?;
+        self.check_queues()?;
+        self.check_senders()?;
+        self.check_expiry()?;
         self.check_bounds()?;
         self.check_included()
     }
 
-    fn check_entries(&self) -> Result<(), String> {
+    fn live_entries(&self) -> impl Iterator<Item = (u32, &Entry<T>)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(i, s)| Some((i as u32, s.as_ref()?)))
+    }
+
+    fn check_slots(&self) -> Result<(), String> {
+        let live = self.live_entries().count();
+        if live != self.by_hash.len() || live.saturating_add(self.free.len()) != self.slots.len() {
+            return Err(format!(
+                "{live} live slots, {} hashes, {} free of {} slots",
+                self.by_hash.len(),
+                self.free.len(),
+                self.slots.len()
+            ));
+        }
+        let free: BTreeSet<u32> = self.free.iter().copied().collect();
+        if free.len() != self.free.len()
+            || free.iter().any(|&s| self.slots.get(s as usize).is_none_or(Option::is_some))
+        {
+            return Err("the free list names a used or missing slot, or one twice".to_string());
+        }
         let mut bytes = 0usize;
-        let mut counts: HashMap<Sender, usize> = HashMap::new();
-        for (hash, e) in &self.entries {
-            let indexed = self.queue.get(&(e.class, e.arrival)) == Some(hash)
-                && self.by_sender.get(&(e.sender, e.class, e.arrival)) == Some(hash)
-                && self.by_time.get(&(e.admitted_ms, e.arrival)) == Some(hash)
-                && self.nonces.contains(&(e.sender, e.nonce));
-            if !indexed {
-                return Err(format!("entry {hash:02x?} is missing from an index"));
+        for (slot, e) in self.live_entries() {
+            if self.by_hash.get(&e.hash) != Some(&slot) {
+                return Err(format!("entry {:02x?} is not indexed by its hash", e.hash));
+            }
+            if !self.nonces.contains(&(e.sender, e.nonce)) {
+                return Err(format!("entry {:02x?} is missing from the nonces", e.hash));
             }
             if e.arrival >= self.arrival_next {
-                return Err(format!("entry {hash:02x?} arrived after arrival_next"));
+                return Err(format!("entry {:02x?} arrived after arrival_next", e.hash));
             }
-            if self.included.contains(hash) {
-                return Err(format!("entry {hash:02x?} is pending and included"));
+            if self.included.contains(&e.hash) {
+                return Err(format!("entry {:02x?} is pending and included", e.hash));
             }
             bytes = bytes.saturating_add(e.size);
-            let count = counts.entry(e.sender).or_insert(0);
-            *count = count.saturating_add(1);
+        }
+        if self.nonces.len() != live {
+            return Err(format!("{} nonces for {live} entries", self.nonces.len()));
         }
         if bytes != self.bytes {
             return Err(format!("bytes {} but entries sum to {bytes}", self.bytes));
         }
-        if counts != self.sender_counts {
-            return Err("sender counts disagree with the entries".to_string());
+        Ok(())
+    }
+
+    /// A queue's references: strictly increasing arrivals, its live ones exactly `live` and
+    /// satisfying `belongs`, at most `2 × live + DEAD_SLACK` in all.
+    fn check_queue(
+        &self,
+        name: &str,
+        queue: &VecDeque<Ref>,
+        live: usize,
+        belongs: impl Fn(&Entry<T>) -> bool,
+    ) -> Result<(), String> {
+        if queue.iter().zip(queue.iter().skip(1)).any(|(a, b)| a.0 >= b.0) {
+            return Err(format!("{name}: arrivals out of order"));
+        }
+        let mut found = 0usize;
+        for e in queue.iter().filter_map(|r| live_entry(&self.slots, *r)) {
+            if !belongs(e) {
+                return Err(format!("{name}: holds entry {:02x?} of elsewhere", e.hash));
+            }
+            found = found.saturating_add(1);
+        }
+        if found != live {
+            return Err(format!("{name}: {found} live references, {live} expected"));
+        }
+        if queue.len() > live.saturating_mul(2).saturating_add(DEAD_SLACK) {
+            return Err(format!("{name}: {} references for {live} live", queue.len()));
+        }
+        Ok(())
+    }
+
+    fn check_queues(&self) -> Result<(), String> {
+        for class in [Class::Cancel, Class::Other] {
+            let i = class.index();
+            let live = self.live_entries().filter(|(_, e)| e.class == class).count();
+            if live != self.class_counts[i] {
+                return Err(format!("class {class:?}: count {} for {live}", self.class_counts[i]));
+            }
+            self.check_queue("priority", &self.queues[i], live, |e| e.class == class)?;
+        }
+        Ok(())
+    }
+
+    fn check_senders(&self) -> Result<(), String> {
+        let mut counts: BTreeMap<Sender, (usize, usize)> = BTreeMap::new();
+        for (_, e) in self.live_entries() {
+            let c = counts.entry(e.sender).or_insert((0, 0));
+            c.0 = c.0.saturating_add(1);
+            if e.class == Class::Other {
+                c.1 = c.1.saturating_add(1);
+            }
+        }
+        if counts.len() != self.senders.len() {
+            return Err("senders disagree with the entries".to_string());
+        }
+        for (sender, (count, others)) in &counts {
+            let Some(state) = self.senders.get(sender) else {
+                return Err(format!("sender {sender:02x?} is missing"));
+            };
+            if state.count != *count || state.others_live != *others {
+                return Err(format!("sender {sender:02x?}: counts disagree with the entries"));
+            }
+            let mine = |e: &Entry<T>| e.sender == *sender && e.class == Class::Other;
+            self.check_queue("sender", &state.others, *others, mine)?;
+        }
+        Ok(())
+    }
+
+    fn check_expiry(&self) -> Result<(), String> {
+        let in_order = self.live_entries().filter(|(_, e)| !e.late).count();
+        if in_order != self.in_order_live {
+            return Err(format!(
+                "{} in-order entries counted, {in_order} found",
+                self.in_order_live
+            ));
+        }
+        self.check_queue("expiry", &self.in_order, in_order, |e| !e.late)?;
+        let times: Vec<u64> = self
+            .in_order
+            .iter()
+            .filter_map(|r| live_entry(&self.slots, *r))
+            .map(|e| e.admitted_ms)
+            .collect();
+        if times.iter().zip(times.iter().skip(1)).any(|(a, b)| a > b) {
+            return Err("expiry queue out of admission-time order".to_string());
+        }
+        if times.last().is_some_and(|&t| t > self.in_order_latest_ms) {
+            return Err("expiry queue newer than its latest time".to_string());
+        }
+        let late = self.live_entries().filter(|(_, e)| e.late).count();
+        if late != self.late.len() {
+            return Err(format!("{} late keys for {late} late entries", self.late.len()));
+        }
+        for (&(admitted_ms, arrival), &slot) in &self.late {
+            let ok =
+                self.slots.get(slot as usize).and_then(Option::as_ref).is_some_and(|e| {
+                    e.late && e.admitted_ms == admitted_ms && e.arrival == arrival
+                });
+            if !ok {
+                return Err(format!("late key ({admitted_ms}, {arrival}) names the wrong slot"));
+            }
         }
         Ok(())
     }
 
     fn check_bounds(&self) -> Result<(), String> {
         let c = &self.config;
-        if self.entries.len() > c.txs_max || self.bytes > c.bytes_max {
+        if self.len() > c.txs_max || self.bytes > c.bytes_max {
             return Err(format!(
                 "{} txs / {} bytes above the bounds {} / {}",
-                self.entries.len(),
+                self.len(),
                 self.bytes,
                 c.txs_max,
                 c.bytes_max
             ));
         }
-        if self.sender_counts.values().any(|&k| k > c.txs_per_sender_max) {
+        if self.senders.values().any(|s| s.count > c.txs_per_sender_max) {
             return Err("a sender is above txs_per_sender_max".to_string());
         }
-        if self.entries.values().any(|e| e.size > c.tx_bytes_max) {
+        if self.live_entries().any(|(_, e)| e.size > c.tx_bytes_max) {
             return Err("a pending transaction is above tx_bytes_max".to_string());
+        }
+        if self.slots.len() > c.txs_max {
+            return Err(format!("{} slots above txs_max {}", self.slots.len(), c.txs_max));
         }
         Ok(())
     }

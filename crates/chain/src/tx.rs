@@ -614,6 +614,14 @@ impl SignedTx {
     }
 }
 
+/// The hash of an encoded transaction. For bytes that [`decode_tx`] accepts this equals
+/// [`SignedTx::hash_bytes`] of the decoded transaction, because the encoding is canonical
+/// (each transaction has exactly one encoding): a receiver hashes what it received instead of
+/// encoding the transaction again.
+pub fn hash_encoded(bytes: &[u8]) -> [u8; 32] {
+    Sha256::hash(&[bytes]).0
+}
+
 /// Decodes a transaction of at most `max` bytes (the size is checked before anything is read).
 /// Does not verify the signature.
 pub fn decode_tx(bytes: &[u8], max: usize) -> Result<SignedTx, TxError> {
@@ -679,7 +687,20 @@ const BATCH_SEED_NAMESPACE: &[u8] = b"novation-tx-batch";
 /// verification agree (except with probability about 2^-128 for an invalid batch), so every
 /// node reaches the same verdicts.
 pub fn verify_batch(txs: &[SignedTx], strategy: &impl Strategy) -> Vec<bool> {
-    let prepared = prepare(txs, strategy);
+    verify_batch_by(txs, |tx| tx, strategy)
+}
+
+/// [`verify_batch`] over items that hold a transaction (for example with its hash), one
+/// verdict per item, in order.
+pub fn verify_batch_by<I: Sync>(
+    items: &[I],
+    tx_of: fn(&I) -> &SignedTx,
+    strategy: &impl Strategy,
+) -> Vec<bool> {
+    let prepared = strategy.map_collect_vec(items, |item| {
+        let tx = tx_of(item);
+        Prepared { tx, message: tx.signing_message() }
+    });
     let mut seed = Sha256::default();
     seed.update(BATCH_SEED_NAMESPACE);
     for item in &prepared {

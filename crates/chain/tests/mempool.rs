@@ -449,3 +449,65 @@ fn codes_and_reasons_are_stable() {
     assert_eq!((DropReason::Evicted.code(), DropReason::Evicted.reason()), (20, "evicted"));
     assert_eq!((DropReason::Expired.code(), DropReason::Expired.reason()), (21, "expired"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Layout: removals from the middle leave dead references in the ordered queues; they must be
+// compacted (check_invariants bounds every queue by twice its live entries plus a constant),
+// and the orders must survive it.
+
+#[test]
+fn removals_from_the_middle_are_compacted_and_orders_kept() {
+    let cfg = MempoolConfig {
+        txs_max: 2_000,
+        bytes_max: 1 << 20,
+        txs_per_sender_max: 1_000,
+        ttl_ms: 1_000,
+        ..config()
+    };
+    let mut p = pool(cfg);
+    // Sender 1 holds 800 orders and 100 cancels; sender 2 holds 400 orders. Times rise.
+    for id in 0..800 {
+        admit(&mut p, order(id, 1), u64::from(id));
+    }
+    for id in 800..900 {
+        admit(&mut p, cancel(id, 1), u64::from(id));
+    }
+    for id in 900..1_300 {
+        admit(&mut p, order(id, 2), u64::from(id));
+    }
+    // Keep the first and last of each run and one in eight in between.
+    let keep = |id: u32| id.is_multiple_of(8) || [0, 799, 800, 899, 900, 1_299].contains(&id);
+    for id in 0..1_300 {
+        if !keep(id) {
+            assert!(p.remove(&hash(id)).is_some());
+            check(&p);
+        }
+    }
+    let kept: Vec<u32> = (0..1_300).filter(|&id| keep(id)).collect();
+    let cancels: Vec<u32> = kept.iter().copied().filter(|id| (800..900).contains(id)).collect();
+    let others: Vec<u32> = kept.iter().copied().filter(|id| !(800..900).contains(id)).collect();
+    assert_eq!(ids(&p), [cancels.clone(), others.clone()].concat());
+    assert_eq!(p.sender_count(&[1; 20]), kept.iter().filter(|&&id| id < 900).count());
+    // Expiry still goes by admission time, oldest first.
+    assert_eq!(
+        p.expire(1_000 + 400),
+        kept.iter().copied().filter(|&id| id <= 400).map(hash).collect::<Vec<_>>()
+    );
+    check(&p);
+    // The sender's own newest order is still found for a cancel at its bound.
+    let mut q = pool(MempoolConfig { txs_per_sender_max: 100, ..cfg });
+    for id in 0..100 {
+        admit(&mut q, order(id, 3), 0);
+    }
+    for id in 1..99 {
+        q.remove(&hash(id));
+        check(&q);
+    }
+    assert_eq!(admit(&mut q, order(500, 3), 0), Vec::<u32>::new());
+    assert_eq!(admit(&mut q, cancel(501, 3), 0), Vec::<u32>::new());
+    for id in 502..598 {
+        admit(&mut q, order(id, 3), 0);
+    }
+    assert_eq!(q.sender_count(&[3; 20]), 100);
+    assert_eq!(admit(&mut q, cancel(600, 3), 0), [597]);
+}

@@ -145,7 +145,7 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
         for (i, key) in keys.iter().enumerate() {
             let observer = Some(novation_chain::observer::devnet(&genesis, i as u64, None));
             let launch = crate::run::Launch { prefix: format!("v{i}"), key: key.clone(), listen: peers[i].1, peers: peers.clone(), observer };
-            nodes.push(crate::run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2).await?);
+            nodes.push(crate::run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, crate::run::verify_threads(keys.len())).await?);
         }
         // Wait for the chain to start, then fund the traders.
         let started = Instant::now();

@@ -435,7 +435,8 @@ fn devnet(opts: DevnetOptions, home: &Path) -> Result<(), String> {
                 peers: peers_of(&h.node)?,
                 observer,
             };
-            let node = run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, 2)
+            let threads = run::verify_threads(n);
+            let node = run::start_validator(ctx.child("validator").with_attribute("index", i), genesis.clone(), launch, threads)
                 .await?;
             serve_rpc(
                 &ctx,
@@ -485,7 +486,13 @@ fn start(home: &Path) -> Result<(), String> {
             peers: peers_of(&h.node)?,
             observer,
         };
-        let node = run::start_validator(ctx.child("validator"), genesis.clone(), launch, 2).await?;
+        let node = run::start_validator(
+            ctx.child("validator"),
+            genesis.clone(),
+            launch,
+            run::verify_threads(1),
+        )
+        .await?;
         serve_rpc(
             &ctx,
             h.node.rpc_listen,

@@ -41,3 +41,13 @@ pub fn spawn_pollers(pollers: Vec<crate::config::Poller>, interval: Duration) {
         });
     }
 }
+
+/// Verification threads for each of `validators` validators sharing this machine: its cores
+/// divided among them, at least one. Several validators in one process (devnet, bench) gain
+/// nothing from splitting a signature batch across threads when the others keep every core
+/// busy, and a split batch costs more per signature (batch verification gets cheaper per
+/// signature as the batch grows).
+pub fn verify_threads(validators: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / validators.max(1)).max(1)
+}
