@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use novation_chain::executor::TxStatus;
-use novation_chain::node::SubmitError;
+use novation_chain::node::{Gated, SubmitError};
 use novation_chain::published::BOOK_VIEW_DEPTH;
 use novation_wire::rest as w;
 use novation_wire::units::atoms_to_usdc;
@@ -486,18 +486,18 @@ pub fn admit(s: &ApiState, bytes: &[u8]) -> Result<[u8; 32], ApiError> {
         return Err(ApiError::unavailable("node is shutting down"));
     }
     let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, code::INVALID_TX, m);
-    let tx = novation_chain::tx::decode_tx(bytes, novation_chain::tx::MAX_TX_BYTES)
-        .map_err(|e| invalid(e.to_string()))?;
-    if !tx.verify() {
-        return Err(invalid("the signature does not verify".into()));
-    }
-    s.limits.check_account(tx.signer())?;
-    s.cx.node.submit(bytes, (s.cx.now_ms)()).map_err(|e| match e {
-        SubmitError::Tx(e) => invalid(e.to_string()),
-        SubmitError::Mempool(m) if m.contains("full") && !m.contains("sender") => {
+    // The per-signer limit is applied after the node has verified the signature (a forged
+    // transaction must not spend a signer's allowance), and the signature is verified once.
+    let gate = |tx: &novation_chain::tx::SignedTx| s.limits.check_account(tx.signer());
+    s.cx.node.submit_gated(bytes, (s.cx.now_ms)(), gate).map_err(|e| match e {
+        Gated::Gate(limited) => limited,
+        Gated::Submit(SubmitError::Tx(e)) => invalid(e.to_string()),
+        Gated::Submit(SubmitError::Mempool(m)) if m.contains("full") && !m.contains("sender") => {
             ApiError::unavailable(m)
         }
-        SubmitError::Mempool(m) => ApiError::new(StatusCode::BAD_REQUEST, code::TX_REFUSED, m),
+        Gated::Submit(SubmitError::Mempool(m)) => {
+            ApiError::new(StatusCode::BAD_REQUEST, code::TX_REFUSED, m)
+        }
     })
 }
 

@@ -248,7 +248,41 @@ pub enum SubmitError {
     Mempool(String),
 }
 
+/// Why [`NodeHandle::submit_gated`] did not admit a transaction: the node's checks, or the
+/// caller's gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gated<G> {
+    /// Refused by the node (as [`NodeHandle::submit`] would).
+    Submit(SubmitError),
+    /// Refused by the gate.
+    Gate(G),
+}
+
 impl NodeHandle {
+    /// [`NodeHandle::submit`] with a caller's check between the signature and admission: `gate`
+    /// sees only transactions that decoded, passed the stateless checks and carry a valid
+    /// signature, and a refusal admits nothing. The RPC applies its per-signer rate limit
+    /// here, so a forged transaction cannot spend a signer's allowance, and each signature is
+    /// verified once.
+    pub fn submit_gated<G>(
+        &self,
+        bytes: &[u8],
+        now_ms: u64,
+        gate: impl FnOnce(&SignedTx) -> Result<(), G>,
+    ) -> Result<[u8; 32], Gated<G>> {
+        let (tx, hash) =
+            decode_checked(bytes, self.chain_id).map_err(|e| Gated::Submit(e.into()))?;
+        if !tx.verify() {
+            return Err(Gated::Submit(tx::TxError::BadSignature.into()));
+        }
+        gate(&tx).map_err(Gated::Gate)?;
+        let admitted =
+            self.mempool.lock().unwrap_or_else(|e| e.into_inner()).insert_hashed(tx, hash, now_ms);
+        admitted.map_err(|e| Gated::Submit(SubmitError::Mempool(e.to_string())))?;
+        let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
+        Ok(hash)
+    }
+
     /// Checks, admits and gossips a transaction; returns its hash. (A batch of one: see
     /// [`NodeHandle::submit_batch`].)
     pub fn submit(&self, bytes: &[u8], now_ms: u64) -> Result<[u8; 32], SubmitError> {
