@@ -463,6 +463,8 @@ impl Book {
     }
 
     /// Runs an accepted new order: `Accepted`, matching, then rest or cancel the remainder.
+    /// `price` is the price the checks settled on (slid for `PostOnlySlide`); the order's slot
+    /// is written once, from `order`, when (and if) it rests.
     fn execute_new(
         &mut self,
         now: Now,
@@ -477,68 +479,35 @@ impl Book {
             price: PriceTicks(price),
             qty: order.qty,
         });
-        let mut bits = 0;
-        if order.client_id.is_some() {
-            bits |= HAS_CLIENT_ID;
-        }
-        if order.reduce_only {
-            bits |= REDUCE_ONLY;
-        }
-        let expires_at = match order.expiry {
-            Expiry::Never => 0,
-            Expiry::Height(h) => {
-                bits |= EXPIRES_BY_HEIGHT;
-                h
-            }
-            Expiry::TimeMs(t) => {
-                bits |= EXPIRES_BY_TIME;
-                t
-            }
-        };
-        let slot = Slot {
-            id: order.id.0,
-            price,
-            qty: order.qty.0,
-            client_id: order.client_id.map_or(0, |c| c.0),
-            expires_at,
-            acct: NIL,
-            level: NIL,
-            prev: NIL,
-            next: NIL,
-            side: order.side,
-            tif: order.tif,
-            stp: order.stp,
-            bits,
-        };
         // Most new orders do not cross: they skip the matching machinery and go straight to
         // the end of matching with nothing matched (the same events as `match_and_finish`).
         let crosses = self
             .best_of(order.side.opposite())
             .is_some_and(|best| order.side.accepts(PriceTicks(price), PriceTicks(best)));
         if crosses {
-            self.match_and_finish(now, &slot, (order.account.0, acct), out);
+            self.match_and_finish(now, order, (price, acct), out);
         } else {
-            self.finish_unmatched(&slot, slot.qty, (order.account.0, acct), out);
+            self.finish_unmatched(order, (price, order.qty.0), acct, out);
         }
     }
 
-    /// Matches `slot` (owned by `account`) as a taker and rests or cancels what is left of it.
+    /// Matches `order` at `price` as a taker and rests or cancels what is left of it.
     /// `acct` is the account's entry handle as looked up before (`NIL` if none).
     fn match_and_finish(
         &mut self,
         now: Now,
-        slot: &Slot,
-        (account, acct): (u32, u32),
+        order: &NewOrder,
+        (price, acct): (u64, u32),
         out: &mut Vec<Event>,
     ) {
         let mut taker = Taker {
-            id: slot.id,
-            account,
+            id: order.id.0,
+            account: order.account.0,
             acct,
-            side: slot.side,
-            limit: slot.price,
-            rem: slot.qty,
-            stp: slot.stp,
+            side: order.side,
+            limit: price,
+            rem: order.qty.0,
+            stp: order.stp,
         };
         let end = self.run_match(now, &mut taker, out);
         let cancel = |reason| Event::Cancelled {
@@ -552,35 +521,35 @@ impl Book {
             MatchEnd::Filled | MatchEnd::Stopped => {}
             MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
             MatchEnd::Exhausted => {
-                self.finish_unmatched(slot, taker.rem, (account, taker.acct), out);
+                self.finish_unmatched(order, (price, taker.rem), taker.acct, out);
             }
         }
     }
 
-    /// The end of matching when no acceptable maker is left: the remainder `rem` of `slot` rests
-    /// if its time in force allows, else it is cancelled as unfilled.
+    /// The end of matching when no acceptable maker is left: the remainder `rem` of `order`
+    /// rests at `price` if its time in force allows, else it is cancelled as unfilled.
     #[inline]
     fn finish_unmatched(
         &mut self,
-        slot: &Slot,
-        rem: u64,
-        (account, acct): (u32, u32),
+        order: &NewOrder,
+        (price, rem): (u64, u64),
+        acct: u32,
         out: &mut Vec<Event>,
     ) {
-        if slot.tif.can_rest() {
-            self.rest(slot, rem, (account, acct));
+        if order.tif.can_rest() {
+            self.rest(order, (price, rem), acct);
             out.push(Event::Resting {
-                id: OrderId(slot.id),
-                account: AccountId(account),
-                side: slot.side,
-                price: PriceTicks(slot.price),
+                id: order.id,
+                account: order.account,
+                side: order.side,
+                price: PriceTicks(price),
                 qty: QtyLots(rem),
             });
         } else {
             out.push(Event::Cancelled {
-                id: OrderId(slot.id),
-                account: AccountId(account),
-                side: slot.side,
+                id: order.id,
+                account: order.account,
+                side: order.side,
                 remaining: QtyLots(rem),
                 reason: CancelReason::Unfilled,
             });
@@ -882,12 +851,23 @@ impl Book {
             self.reduce(slot, order.level, order.qty - qty);
             return;
         }
-        let mut again = self.orders[slot as usize];
-        let account = self.remove(slot).account;
-        again.price = price;
-        again.qty = qty;
-        let acct = self.accounts.get(account).unwrap_or(NIL);
-        self.match_and_finish(now, &again, (account, acct), out);
+        // Re-entered as if new, with the order's own attributes.
+        let view = self.view(slot);
+        self.remove(slot);
+        let again = NewOrder {
+            id: view.id,
+            account: view.account,
+            client_id: view.client_id,
+            side: view.side,
+            price: PriceTicks(price),
+            qty: QtyLots(qty),
+            tif: view.tif,
+            expiry: view.expiry,
+            reduce_only: view.reduce_only,
+            stp: view.stp,
+        };
+        let acct = self.accounts.get(view.account.0).unwrap_or(NIL);
+        self.match_and_finish(now, &again, (price, acct), out);
     }
 
     /// Removes up to `limit` expired orders (crate doc, "Expiry"). Returns how many.
@@ -960,12 +940,13 @@ impl Book {
         }
     }
 
-    /// Appends `slot` (owned by `account`) to the back of its price level, lists it under its
-    /// account and indexes it.
+    /// Appends `order` with `qty` lots at `price` to the back of its price level, lists it under
+    /// its account and indexes it. The order's slot is written once, here.
     /// `acct` is the entry handle looked up before matching; matching may have freed it (if it
     /// removed the account's last order) but cannot have handed it to another account.
-    fn rest(&mut self, template: &Slot, qty: u64, (account, acct): (u32, u32)) {
-        let level = self.level_for(template.side, template.price);
+    fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
+        let account = order.account.0;
+        let level = self.level_for(order.side, price);
         let acct = if acct != NIL && self.account_orders[acct as usize].live > 0 {
             acct
         } else {
@@ -996,7 +977,22 @@ impl Book {
         lvl.tail = handle;
         lvl.count += 1;
         lvl.total += qty;
-        let slot = Slot { qty, acct, level, prev, next: NIL, ..*template };
+        let (bits, expires_at) = option_bits(order);
+        let slot = Slot {
+            id: order.id.0,
+            price,
+            qty,
+            client_id: order.client_id.map_or(0, |c| c.0),
+            expires_at,
+            acct,
+            level,
+            prev,
+            next: NIL,
+            side: order.side,
+            tif: order.tif,
+            stp: order.stp,
+            bits,
+        };
         if handle as usize == self.orders.len() {
             self.orders.push(slot);
         } else {
@@ -1005,8 +1001,8 @@ impl Book {
         if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
-        self.ids.insert(slot.id, handle);
-        if slot.bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+        self.ids.insert(order.id.0, handle);
+        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.index_options(handle, account);
         }
         self.len += 1;
@@ -1315,6 +1311,23 @@ fn check_size_and_price(qty: QtyLots, price: PriceTicks) -> Result<(), Reject> {
         return Err(Reject::PriceTooLarge);
     }
     Ok(())
+}
+
+/// The packed option flags of a new order and its expiry value (0 for `Never`).
+#[inline]
+fn option_bits(order: &NewOrder) -> (u8, u64) {
+    let mut bits = 0;
+    if order.client_id.is_some() {
+        bits |= HAS_CLIENT_ID;
+    }
+    if order.reduce_only {
+        bits |= REDUCE_ONLY;
+    }
+    match order.expiry {
+        Expiry::Never => (bits, 0),
+        Expiry::Height(h) => (bits | EXPIRES_BY_HEIGHT, h),
+        Expiry::TimeMs(t) => (bits | EXPIRES_BY_TIME, t),
+    }
 }
 
 /// Invariant checks (paired with the assertions of the matching path).
