@@ -1039,7 +1039,6 @@ impl Book {
                 (self.levels.len() - 1) as u32
             }
         };
-        self.ladder.insert(price, handle);
         self.level_count += 1;
         let best = match side {
             Side::Buy => &mut self.best_bid,
@@ -1047,7 +1046,13 @@ impl Book {
         };
         if best.is_none_or(|b| side.is_better(PriceTicks(price), PriceTicks(b))) {
             *best = Some(price);
+            // A new best outside the ladder's dense window: the market moved, the window
+            // follows it (bounded work; see `ladder`).
+            if !self.ladder.in_window(price) {
+                self.ladder.recentre(price);
+            }
         }
+        self.ladder.insert(price, handle);
         handle
     }
 
