@@ -557,7 +557,7 @@ impl Book {
     }
 
     /// The matching loop of the crate doc ("Matching"). The outer loop moves from level to
-    /// level; the inner one walks a level's FIFO without looking the level up again.
+    /// level; [`Book::sweep_level`] walks a level's FIFO without looking the level up again.
     fn run_match(&mut self, now: Now, t: &mut Taker, out: &mut Vec<Event>) -> MatchEnd {
         let maker_side = t.side.opposite();
         let mut steps = 0u32;
@@ -570,22 +570,106 @@ impl Book {
                 return MatchEnd::Exhausted;
             }
             let level = self.ladder.get(price).unwrap_or(NIL);
-            loop {
-                if t.rem == 0 {
-                    return MatchEnd::Filled;
-                }
-                if steps >= self.limits.match_steps_max {
-                    return MatchEnd::StepLimit;
-                }
-                steps += 1;
-                if let Some(end) = self.match_head(now, t, level, price, out) {
-                    return end;
-                }
-                // The level was dropped with its last order: move to the next best.
-                if self.levels[level as usize].count == 0 {
-                    break;
-                }
+            if let Some(end) = self.sweep_level(now, t, (level, price), &mut steps, out) {
+                return end;
             }
+        }
+    }
+
+    /// The match steps of taker `t` against `level` (at `price`), from its head in queue order.
+    /// Returns how matching ends, or `None` when the level is used up (and dropped).
+    ///
+    /// Plain trades (a maker neither expired nor the taker's own) are batched: a filled maker
+    /// leaves its indexes and account at once ([`Book::retire`]), but the level's head, count
+    /// and total, the new head's back link and the book's length are written once for the
+    /// whole run ([`Book::settle_head`]), before any other step and at the end. Other steps go
+    /// through [`Book::match_head`] on a settled level.
+    #[inline]
+    fn sweep_level(
+        &mut self,
+        now: Now,
+        t: &mut Taker,
+        (level, price): (u32, u64),
+        steps: &mut u32,
+        out: &mut Vec<Event>,
+    ) -> Option<MatchEnd> {
+        let mut m = self.levels[level as usize].head;
+        // Filled makers not yet settled: how many, and their size.
+        let mut gone = (0u32, 0u64);
+        let end = loop {
+            if t.rem == 0 {
+                break Some(MatchEnd::Filled);
+            }
+            if m == NIL {
+                break None;
+            }
+            if *steps >= self.limits.match_steps_max {
+                break Some(MatchEnd::StepLimit);
+            }
+            *steps += 1;
+            let maker = &self.orders[m as usize];
+            if maker.is_expired(now) || maker.acct == t.acct {
+                self.settle_head(level, m, core::mem::take(&mut gone));
+                if let Some(end) = self.match_head(now, t, level, price, out) {
+                    return Some(end);
+                }
+                if self.levels[level as usize].count == 0 {
+                    // The level was dropped with its last order.
+                    return None;
+                }
+                m = self.levels[level as usize].head;
+                continue;
+            }
+            let (maker_id, maker_qty, maker_acct, next) =
+                (maker.id, maker.qty, maker.acct, maker.next);
+            let qty = t.rem.min(maker_qty);
+            t.rem -= qty;
+            let maker_account = self.account_orders[maker_acct as usize].account;
+            if qty == maker_qty {
+                self.retire(m);
+                gone = (gone.0 + 1, gone.1 + qty);
+                m = next;
+            } else {
+                self.orders[m as usize].qty -= qty;
+                self.levels[level as usize].total -= qty;
+            }
+            out.push(Event::Fill {
+                maker_id: OrderId(maker_id),
+                maker_account: AccountId(maker_account),
+                taker_id: OrderId(t.id),
+                taker_account: AccountId(t.account),
+                taker_side: t.side,
+                price: PriceTicks(price),
+                qty: QtyLots(qty),
+                maker_remaining: QtyLots(maker_qty - qty),
+                taker_remaining: QtyLots(t.rem),
+            });
+        };
+        self.settle_head(level, m, gone);
+        end
+    }
+
+    /// Settles a run of makers retired from the head of `level`: `head` is the first order
+    /// left (`NIL` if none), `count` and `qty` how many orders and lots left. Drops the level
+    /// if it is empty.
+    #[inline]
+    fn settle_head(&mut self, level: u32, head: u32, (count, qty): (u32, u64)) {
+        if count == 0 {
+            return;
+        }
+        let lvl = &mut self.levels[level as usize];
+        lvl.head = head;
+        lvl.count -= count;
+        lvl.total -= qty;
+        let emptied = lvl.count == 0;
+        if head == NIL {
+            lvl.tail = NIL;
+        } else {
+            self.orders[head as usize].prev = NIL;
+        }
+        self.len -= count as usize;
+        if emptied {
+            self.drop_level(level);
         }
     }
 
@@ -1101,11 +1185,7 @@ impl Book {
     /// become empty. Reads the slot in place (no copy of the whole line).
     #[inline]
     fn remove(&mut self, handle: u32) -> Removed {
-        // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
-        let slot = &mut self.orders[handle as usize];
-        let Slot { id, qty, acct, level, prev, next, bits, side, .. } = *slot;
-        // The account entry no longer owns the slot (readers check this).
-        slot.acct = NIL;
+        let Slot { qty, level, prev, next, .. } = self.orders[handle as usize];
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
         if prev == NIL {
@@ -1126,6 +1206,20 @@ impl Book {
         if emptied {
             self.drop_level(level);
         }
+        self.len -= 1;
+        self.retire(handle)
+    }
+
+    /// Everything of a removal but the level: the account entry (dropped if it becomes
+    /// empty), the indexes, the slot's generation, the free list. The caller unlinks the order
+    /// from its level and counts it out of `len` (see [`Book::remove`], [`Book::settle_head`]).
+    #[inline]
+    fn retire(&mut self, handle: u32) -> Removed {
+        // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
+        let slot = &mut self.orders[handle as usize];
+        let Slot { id, qty, acct, bits, side, .. } = *slot;
+        // The account entry no longer owns the slot (readers check this).
+        slot.acct = NIL;
         // Account entry: only the live count and the slot's generation change.
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
@@ -1143,7 +1237,6 @@ impl Book {
             self.unindex_options(handle, account);
         }
         self.free_orders.push(handle);
-        self.len -= 1;
         Removed { id, qty, account, side }
     }
 
