@@ -528,7 +528,7 @@ impl Book {
 
     /// The end of matching when no acceptable maker is left: the remainder `rem` of `order`
     /// rests at `price` if its time in force allows, else it is cancelled as unfilled.
-    #[inline]
+    #[inline(always)]
     fn finish_unmatched(
         &mut self,
         order: &NewOrder,
@@ -1213,7 +1213,7 @@ impl Book {
     /// Everything of a removal but the level: the account entry (dropped if it becomes
     /// empty), the indexes, the slot's generation, the free list. The caller unlinks the order
     /// from its level and counts it out of `len` (see [`Book::remove`], [`Book::settle_head`]).
-    #[inline]
+    #[inline(always)]
     fn retire(&mut self, handle: u32) -> Removed {
         // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
         let slot = &mut self.orders[handle as usize];
