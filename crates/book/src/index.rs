@@ -321,18 +321,18 @@ impl OrderIndex {
     /// Inserts `id -> handle`; the caller guarantees `id` is absent.
     #[inline]
     pub(crate) fn insert(&mut self, id: u64, handle: u32) {
-        if !self.in_window(id) && id >= self.base {
+        if !self.in_window(id) {
+            if id < self.base {
+                self.insert_old(id, handle);
+                return;
+            }
             self.slide_to(id);
         }
-        if self.in_window(id) {
-            debug_assert_eq!(self.ring[Self::pos(id)], EMPTY);
-            self.ring[Self::pos(id)] = handle;
-            #[cfg(debug_assertions)]
-            {
-                self.in_ring += 1;
-            }
-        } else {
-            self.insert_old(id, handle);
+        debug_assert_eq!(self.ring[Self::pos(id)], EMPTY);
+        self.ring[Self::pos(id)] = handle;
+        #[cfg(debug_assertions)]
+        {
+            self.in_ring += 1;
         }
     }
 
