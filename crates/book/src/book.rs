@@ -1031,17 +1031,16 @@ impl Book {
     fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
         let account = order.account.0;
         let level = self.level_for(order.side, price);
-        let acct = if acct != NIL && self.account_orders[acct as usize].live > 0 {
-            acct
-        } else {
-            self.account_entry(account)
-        };
         let handle = match self.free_orders.pop() {
             Some(h) => h,
             None => {
                 self.generations.push(0);
                 self.orders.len() as u32
             }
+        };
+        let acct = match self.account_orders.get(acct as usize) {
+            Some(entry) if entry.live > 0 => acct,
+            _ => self.account_entry(account),
         };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
