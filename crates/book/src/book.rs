@@ -811,7 +811,7 @@ impl Book {
     ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let order = self.remove(slot);
+                let order = self.remove_inline(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
                     account: AccountId(order.account),
@@ -1181,9 +1181,15 @@ impl Book {
     }
 
     /// Unlinks and unindexes a resting order, dropping its level and account entry if they
-    /// become empty. Reads the slot in place (no copy of the whole line).
-    #[inline]
+    /// become empty (out of line; the cancel path inlines [`Book::remove_inline`]).
+    #[inline(never)]
     fn remove(&mut self, handle: u32) -> Removed {
+        self.remove_inline(handle)
+    }
+
+    /// [`Book::remove`], inlined. Reads the slot in place (no copy of the whole line).
+    #[inline(always)]
+    fn remove_inline(&mut self, handle: u32) -> Removed {
         let Slot { qty, level, prev, next, .. } = self.orders[handle as usize];
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
