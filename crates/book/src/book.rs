@@ -521,7 +521,13 @@ impl Book {
             MatchEnd::Filled | MatchEnd::Stopped => {}
             MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
             MatchEnd::Exhausted => {
-                self.finish_unmatched(order, (price, taker.rem), taker.acct, out);
+                // Matching may have freed the taker's account entry (by removing its last
+                // order); it cannot have handed it to another account.
+                let acct = match self.account_orders.get(taker.acct as usize) {
+                    Some(entry) if entry.live > 0 => taker.acct,
+                    _ => NIL,
+                };
+                self.finish_unmatched(order, (price, taker.rem), acct, out);
             }
         }
     }
@@ -1026,8 +1032,8 @@ impl Book {
 
     /// Appends `order` with `qty` lots at `price` to the back of its price level, lists it under
     /// its account and indexes it. The order's slot is written once, here.
-    /// `acct` is the entry handle looked up before matching; matching may have freed it (if it
-    /// removed the account's last order) but cannot have handed it to another account.
+    /// `acct` is the account's live entry handle, `NIL` if it has none (the caller checked it
+    /// after matching).
     fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
         let account = order.account.0;
         let level = self.level_for(order.side, price);
@@ -1038,10 +1044,7 @@ impl Book {
                 self.orders.len() as u32
             }
         };
-        let acct = match self.account_orders.get(acct as usize) {
-            Some(entry) if entry.live > 0 => acct,
-            _ => self.account_entry(account),
-        };
+        let acct = if acct != NIL { acct } else { self.account_entry(account) };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
         if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
