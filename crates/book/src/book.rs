@@ -1034,24 +1034,19 @@ impl Book {
     /// its account and indexes it. The order's slot is written once, here.
     /// `acct` is the account's live entry handle, `NIL` if it has none (the caller checked it
     /// after matching).
+    #[inline(always)]
     fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
         let account = order.account.0;
         let level = self.level_for(order.side, price);
         let handle = match self.free_orders.pop() {
             Some(h) => h,
-            None => {
-                self.generations.push(0);
-                self.orders.len() as u32
-            }
+            None => self.grow_slab(),
         };
         let acct = if acct != NIL { acct } else { self.account_entry(account) };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
         if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
-            // Drop the stale pairs (generation check only; readers check ownership too).
-            // Bounded by the list's length, at most `2 * orders_per_account_max +
-            // ACCOUNT_LIST_SLACK`.
-            entry.orders.retain(|&(o, g)| generations[o as usize] == g);
+            compact(&mut entry.orders, generations);
         }
         entry.orders.push((handle, generations[handle as usize]));
         entry.live += 1;
@@ -1079,11 +1074,7 @@ impl Book {
             stp: order.stp,
             bits,
         };
-        if handle as usize == self.orders.len() {
-            self.orders.push(slot);
-        } else {
-            self.orders[handle as usize] = slot;
-        }
+        self.orders[handle as usize] = slot;
         if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
@@ -1092,6 +1083,31 @@ impl Book {
             self.index_options(handle, account);
         }
         self.len += 1;
+    }
+
+    /// A new slot at the end of the slab (free, written by the caller), when the free list is
+    /// empty. Out of line: the slab only grows to the book's high-water mark.
+    #[cold]
+    #[inline(never)]
+    fn grow_slab(&mut self) -> u32 {
+        let handle = self.orders.len() as u32;
+        self.generations.push(0);
+        self.orders.push(Slot {
+            id: 0,
+            price: 0,
+            qty: 0,
+            client_id: 0,
+            expires_at: 0,
+            acct: NIL,
+            level: NIL,
+            prev: NIL,
+            next: NIL,
+            side: Side::Buy,
+            tif: TimeInForce::Gtc,
+            stp: StpMode::CancelNewest,
+            bits: 0,
+        });
+        handle
     }
 
     /// Adds the client-id and expiry index entries of the order just rested in slot `handle`
@@ -1110,10 +1126,17 @@ impl Book {
     }
 
     /// The level at `price` on `side`, created (and the best price updated) if missing.
+    #[inline]
     fn level_for(&mut self, side: Side, price: u64) -> u32 {
-        if let Some(level) = self.ladder.find(price) {
-            return level;
+        match self.ladder.find(price) {
+            Some(level) => level,
+            None => self.new_level(side, price),
         }
+    }
+
+    /// Creates the level at `price` on `side` (none exists) and updates the best price.
+    #[inline(never)]
+    fn new_level(&mut self, side: Side, price: u64) -> u32 {
         let level = Level { price, total: 0, head: NIL, tail: NIL, count: 0, side };
         let handle = match self.free_levels.pop() {
             Some(h) => {
@@ -1143,6 +1166,7 @@ impl Book {
     }
 
     /// The handle of `account`'s order list, created if missing.
+    #[inline(never)]
     fn account_entry(&mut self, account: u32) -> u32 {
         if let Some(a) = self.accounts.get(account) {
             return a;
@@ -1417,6 +1441,14 @@ fn check_size_and_price(qty: QtyLots, price: PriceTicks) -> Result<(), Reject> {
         return Err(Reject::PriceTooLarge);
     }
     Ok(())
+}
+
+/// Drops the stale pairs of an account list (generation check only; readers check ownership
+/// too). Bounded by the list's length, at most `2 * orders_per_account_max +
+/// ACCOUNT_LIST_SLACK`; out of line (it runs once per `live + ACCOUNT_LIST_SLACK` pushes).
+#[inline(never)]
+fn compact(list: &mut Vec<(u32, u32)>, generations: &[u32]) {
+    list.retain(|&(o, g)| generations[o as usize] == g);
 }
 
 /// The packed option flags of a new order and its expiry value (0 for `Never`).
