@@ -809,6 +809,7 @@ impl Book {
         Ok(slot)
     }
 
+    #[inline(always)]
     fn cancel_found(
         &mut self,
         found: Result<u32, Reject>,
