@@ -463,6 +463,8 @@ impl Book {
     }
 
     /// Runs an accepted new order: `Accepted`, matching, then rest or cancel the remainder.
+    /// `price` is the price the checks settled on (slid for `PostOnlySlide`); the order's slot
+    /// is written once, from `order`, when (and if) it rests.
     fn execute_new(
         &mut self,
         now: Now,
@@ -477,68 +479,35 @@ impl Book {
             price: PriceTicks(price),
             qty: order.qty,
         });
-        let mut bits = 0;
-        if order.client_id.is_some() {
-            bits |= HAS_CLIENT_ID;
-        }
-        if order.reduce_only {
-            bits |= REDUCE_ONLY;
-        }
-        let expires_at = match order.expiry {
-            Expiry::Never => 0,
-            Expiry::Height(h) => {
-                bits |= EXPIRES_BY_HEIGHT;
-                h
-            }
-            Expiry::TimeMs(t) => {
-                bits |= EXPIRES_BY_TIME;
-                t
-            }
-        };
-        let slot = Slot {
-            id: order.id.0,
-            price,
-            qty: order.qty.0,
-            client_id: order.client_id.map_or(0, |c| c.0),
-            expires_at,
-            acct: NIL,
-            level: NIL,
-            prev: NIL,
-            next: NIL,
-            side: order.side,
-            tif: order.tif,
-            stp: order.stp,
-            bits,
-        };
         // Most new orders do not cross: they skip the matching machinery and go straight to
         // the end of matching with nothing matched (the same events as `match_and_finish`).
         let crosses = self
             .best_of(order.side.opposite())
             .is_some_and(|best| order.side.accepts(PriceTicks(price), PriceTicks(best)));
         if crosses {
-            self.match_and_finish(now, &slot, (order.account.0, acct), out);
+            self.match_and_finish(now, order, (price, acct), out);
         } else {
-            self.finish_unmatched(&slot, slot.qty, (order.account.0, acct), out);
+            self.finish_unmatched(order, (price, order.qty.0), acct, out);
         }
     }
 
-    /// Matches `slot` (owned by `account`) as a taker and rests or cancels what is left of it.
+    /// Matches `order` at `price` as a taker and rests or cancels what is left of it.
     /// `acct` is the account's entry handle as looked up before (`NIL` if none).
     fn match_and_finish(
         &mut self,
         now: Now,
-        slot: &Slot,
-        (account, acct): (u32, u32),
+        order: &NewOrder,
+        (price, acct): (u64, u32),
         out: &mut Vec<Event>,
     ) {
         let mut taker = Taker {
-            id: slot.id,
-            account,
+            id: order.id.0,
+            account: order.account.0,
             acct,
-            side: slot.side,
-            limit: slot.price,
-            rem: slot.qty,
-            stp: slot.stp,
+            side: order.side,
+            limit: price,
+            rem: order.qty.0,
+            stp: order.stp,
         };
         let end = self.run_match(now, &mut taker, out);
         let cancel = |reason| Event::Cancelled {
@@ -552,35 +521,41 @@ impl Book {
             MatchEnd::Filled | MatchEnd::Stopped => {}
             MatchEnd::StepLimit => out.push(cancel(CancelReason::MatchLimit)),
             MatchEnd::Exhausted => {
-                self.finish_unmatched(slot, taker.rem, (account, taker.acct), out);
+                // Matching may have freed the taker's account entry (by removing its last
+                // order); it cannot have handed it to another account.
+                let acct = match self.account_orders.get(taker.acct as usize) {
+                    Some(entry) if entry.live > 0 => taker.acct,
+                    _ => NIL,
+                };
+                self.finish_unmatched(order, (price, taker.rem), acct, out);
             }
         }
     }
 
-    /// The end of matching when no acceptable maker is left: the remainder `rem` of `slot` rests
-    /// if its time in force allows, else it is cancelled as unfilled.
-    #[inline]
+    /// The end of matching when no acceptable maker is left: the remainder `rem` of `order`
+    /// rests at `price` if its time in force allows, else it is cancelled as unfilled.
+    #[inline(always)]
     fn finish_unmatched(
         &mut self,
-        slot: &Slot,
-        rem: u64,
-        (account, acct): (u32, u32),
+        order: &NewOrder,
+        (price, rem): (u64, u64),
+        acct: u32,
         out: &mut Vec<Event>,
     ) {
-        if slot.tif.can_rest() {
-            self.rest(slot, rem, (account, acct));
+        if order.tif.can_rest() {
+            self.rest(order, (price, rem), acct);
             out.push(Event::Resting {
-                id: OrderId(slot.id),
-                account: AccountId(account),
-                side: slot.side,
-                price: PriceTicks(slot.price),
+                id: order.id,
+                account: order.account,
+                side: order.side,
+                price: PriceTicks(price),
                 qty: QtyLots(rem),
             });
         } else {
             out.push(Event::Cancelled {
-                id: OrderId(slot.id),
-                account: AccountId(account),
-                side: slot.side,
+                id: order.id,
+                account: order.account,
+                side: order.side,
                 remaining: QtyLots(rem),
                 reason: CancelReason::Unfilled,
             });
@@ -588,7 +563,7 @@ impl Book {
     }
 
     /// The matching loop of the crate doc ("Matching"). The outer loop moves from level to
-    /// level; the inner one walks a level's FIFO without looking the level up again.
+    /// level; [`Book::sweep_level`] walks a level's FIFO without looking the level up again.
     fn run_match(&mut self, now: Now, t: &mut Taker, out: &mut Vec<Event>) -> MatchEnd {
         let maker_side = t.side.opposite();
         let mut steps = 0u32;
@@ -601,22 +576,106 @@ impl Book {
                 return MatchEnd::Exhausted;
             }
             let level = self.ladder.get(price).unwrap_or(NIL);
-            loop {
-                if t.rem == 0 {
-                    return MatchEnd::Filled;
-                }
-                if steps >= self.limits.match_steps_max {
-                    return MatchEnd::StepLimit;
-                }
-                steps += 1;
-                if let Some(end) = self.match_head(now, t, level, price, out) {
-                    return end;
-                }
-                // The level was dropped with its last order: move to the next best.
-                if self.levels[level as usize].count == 0 {
-                    break;
-                }
+            if let Some(end) = self.sweep_level(now, t, (level, price), &mut steps, out) {
+                return end;
             }
+        }
+    }
+
+    /// The match steps of taker `t` against `level` (at `price`), from its head in queue order.
+    /// Returns how matching ends, or `None` when the level is used up (and dropped).
+    ///
+    /// Plain trades (a maker neither expired nor the taker's own) are batched: a filled maker
+    /// leaves its indexes and account at once ([`Book::retire`]), but the level's head, count
+    /// and total, the new head's back link and the book's length are written once for the
+    /// whole run ([`Book::settle_head`]), before any other step and at the end. Other steps go
+    /// through [`Book::match_head`] on a settled level.
+    #[inline]
+    fn sweep_level(
+        &mut self,
+        now: Now,
+        t: &mut Taker,
+        (level, price): (u32, u64),
+        steps: &mut u32,
+        out: &mut Vec<Event>,
+    ) -> Option<MatchEnd> {
+        let mut m = self.levels[level as usize].head;
+        // Filled makers not yet settled: how many, and their size.
+        let mut gone = (0u32, 0u64);
+        let end = loop {
+            if t.rem == 0 {
+                break Some(MatchEnd::Filled);
+            }
+            if m == NIL {
+                break None;
+            }
+            if *steps >= self.limits.match_steps_max {
+                break Some(MatchEnd::StepLimit);
+            }
+            *steps += 1;
+            let maker = &self.orders[m as usize];
+            if maker.is_expired(now) || maker.acct == t.acct {
+                self.settle_head(level, m, core::mem::take(&mut gone));
+                if let Some(end) = self.match_head(now, t, level, price, out) {
+                    return Some(end);
+                }
+                if self.levels[level as usize].count == 0 {
+                    // The level was dropped with its last order.
+                    return None;
+                }
+                m = self.levels[level as usize].head;
+                continue;
+            }
+            let (maker_id, maker_qty, maker_acct, next) =
+                (maker.id, maker.qty, maker.acct, maker.next);
+            let qty = t.rem.min(maker_qty);
+            t.rem -= qty;
+            let maker_account = self.account_orders[maker_acct as usize].account;
+            if qty == maker_qty {
+                self.retire(m);
+                gone = (gone.0 + 1, gone.1 + qty);
+                m = next;
+            } else {
+                self.orders[m as usize].qty -= qty;
+                self.levels[level as usize].total -= qty;
+            }
+            out.push(Event::Fill {
+                maker_id: OrderId(maker_id),
+                maker_account: AccountId(maker_account),
+                taker_id: OrderId(t.id),
+                taker_account: AccountId(t.account),
+                taker_side: t.side,
+                price: PriceTicks(price),
+                qty: QtyLots(qty),
+                maker_remaining: QtyLots(maker_qty - qty),
+                taker_remaining: QtyLots(t.rem),
+            });
+        };
+        self.settle_head(level, m, gone);
+        end
+    }
+
+    /// Settles a run of makers retired from the head of `level`: `head` is the first order
+    /// left (`NIL` if none), `count` and `qty` how many orders and lots left. Drops the level
+    /// if it is empty.
+    #[inline]
+    fn settle_head(&mut self, level: u32, head: u32, (count, qty): (u32, u64)) {
+        if count == 0 {
+            return;
+        }
+        let lvl = &mut self.levels[level as usize];
+        lvl.head = head;
+        lvl.count -= count;
+        lvl.total -= qty;
+        let emptied = lvl.count == 0;
+        if head == NIL {
+            lvl.tail = NIL;
+        } else {
+            self.orders[head as usize].prev = NIL;
+        }
+        self.len -= count as usize;
+        if emptied {
+            self.drop_level(level);
         }
     }
 
@@ -750,6 +809,7 @@ impl Book {
         Ok(slot)
     }
 
+    #[inline(always)]
     fn cancel_found(
         &mut self,
         found: Result<u32, Reject>,
@@ -758,7 +818,7 @@ impl Book {
     ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let order = self.remove(slot);
+                let order = self.remove_inline(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
                     account: AccountId(order.account),
@@ -882,12 +942,23 @@ impl Book {
             self.reduce(slot, order.level, order.qty - qty);
             return;
         }
-        let mut again = self.orders[slot as usize];
-        let account = self.remove(slot).account;
-        again.price = price;
-        again.qty = qty;
-        let acct = self.accounts.get(account).unwrap_or(NIL);
-        self.match_and_finish(now, &again, (account, acct), out);
+        // Re-entered as if new, with the order's own attributes.
+        let view = self.view(slot);
+        self.remove(slot);
+        let again = NewOrder {
+            id: view.id,
+            account: view.account,
+            client_id: view.client_id,
+            side: view.side,
+            price: PriceTicks(price),
+            qty: QtyLots(qty),
+            tif: view.tif,
+            expiry: view.expiry,
+            reduce_only: view.reduce_only,
+            stp: view.stp,
+        };
+        let acct = self.accounts.get(view.account.0).unwrap_or(NIL);
+        self.match_and_finish(now, &again, (price, acct), out);
     }
 
     /// Removes up to `limit` expired orders (crate doc, "Expiry"). Returns how many.
@@ -960,31 +1031,23 @@ impl Book {
         }
     }
 
-    /// Appends `slot` (owned by `account`) to the back of its price level, lists it under its
-    /// account and indexes it.
-    /// `acct` is the entry handle looked up before matching; matching may have freed it (if it
-    /// removed the account's last order) but cannot have handed it to another account.
-    fn rest(&mut self, template: &Slot, qty: u64, (account, acct): (u32, u32)) {
-        let level = self.level_for(template.side, template.price);
-        let acct = if acct != NIL && self.account_orders[acct as usize].live > 0 {
-            acct
-        } else {
-            self.account_entry(account)
-        };
+    /// Appends `order` with `qty` lots at `price` to the back of its price level, lists it under
+    /// its account and indexes it. The order's slot is written once, here.
+    /// `acct` is the account's live entry handle, `NIL` if it has none (the caller checked it
+    /// after matching).
+    #[inline(always)]
+    fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
+        let account = order.account.0;
+        let level = self.level_for(order.side, price);
         let handle = match self.free_orders.pop() {
             Some(h) => h,
-            None => {
-                self.generations.push(0);
-                self.orders.len() as u32
-            }
+            None => self.grow_slab(),
         };
+        let acct = if acct != NIL { acct } else { self.account_entry(account) };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
         if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
-            // Drop the stale pairs (generation check only; readers check ownership too).
-            // Bounded by the list's length, at most `2 * orders_per_account_max +
-            // ACCOUNT_LIST_SLACK`.
-            entry.orders.retain(|&(o, g)| generations[o as usize] == g);
+            compact(&mut entry.orders, generations);
         }
         entry.orders.push((handle, generations[handle as usize]));
         entry.live += 1;
@@ -996,20 +1059,56 @@ impl Book {
         lvl.tail = handle;
         lvl.count += 1;
         lvl.total += qty;
-        let slot = Slot { qty, acct, level, prev, next: NIL, ..*template };
-        if handle as usize == self.orders.len() {
-            self.orders.push(slot);
-        } else {
-            self.orders[handle as usize] = slot;
-        }
+        let (bits, expires_at) = option_bits(order);
+        let slot = Slot {
+            id: order.id.0,
+            price,
+            qty,
+            client_id: order.client_id.map_or(0, |c| c.0),
+            expires_at,
+            acct,
+            level,
+            prev,
+            next: NIL,
+            side: order.side,
+            tif: order.tif,
+            stp: order.stp,
+            bits,
+        };
+        self.orders[handle as usize] = slot;
         if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
-        self.ids.insert(slot.id, handle);
-        if slot.bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+        self.ids.insert(order.id.0, handle);
+        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.index_options(handle, account);
         }
         self.len += 1;
+    }
+
+    /// A new slot at the end of the slab (free, written by the caller), when the free list is
+    /// empty. Out of line: the slab only grows to the book's high-water mark.
+    #[cold]
+    #[inline(never)]
+    fn grow_slab(&mut self) -> u32 {
+        let handle = self.orders.len() as u32;
+        self.generations.push(0);
+        self.orders.push(Slot {
+            id: 0,
+            price: 0,
+            qty: 0,
+            client_id: 0,
+            expires_at: 0,
+            acct: NIL,
+            level: NIL,
+            prev: NIL,
+            next: NIL,
+            side: Side::Buy,
+            tif: TimeInForce::Gtc,
+            stp: StpMode::CancelNewest,
+            bits: 0,
+        });
+        handle
     }
 
     /// Adds the client-id and expiry index entries of the order just rested in slot `handle`
@@ -1028,10 +1127,17 @@ impl Book {
     }
 
     /// The level at `price` on `side`, created (and the best price updated) if missing.
+    #[inline]
     fn level_for(&mut self, side: Side, price: u64) -> u32 {
-        if let Some(level) = self.ladder.find(price) {
-            return level;
+        match self.ladder.find(price) {
+            Some(level) => level,
+            None => self.new_level(side, price),
         }
+    }
+
+    /// Creates the level at `price` on `side` (none exists) and updates the best price.
+    #[inline(never)]
+    fn new_level(&mut self, side: Side, price: u64) -> u32 {
         let level = Level { price, total: 0, head: NIL, tail: NIL, count: 0, side };
         let handle = match self.free_levels.pop() {
             Some(h) => {
@@ -1043,7 +1149,6 @@ impl Book {
                 (self.levels.len() - 1) as u32
             }
         };
-        self.ladder.insert(price, handle);
         self.level_count += 1;
         let best = match side {
             Side::Buy => &mut self.best_bid,
@@ -1051,11 +1156,18 @@ impl Book {
         };
         if best.is_none_or(|b| side.is_better(PriceTicks(price), PriceTicks(b))) {
             *best = Some(price);
+            // A new best outside the ladder's dense window: the market moved, the window
+            // follows it (bounded work; see `ladder`).
+            if !self.ladder.in_window(price) {
+                self.ladder.recentre(price);
+            }
         }
+        self.ladder.insert(price, handle);
         handle
     }
 
     /// The handle of `account`'s order list, created if missing.
+    #[inline(never)]
     fn account_entry(&mut self, account: u32) -> u32 {
         if let Some(a) = self.accounts.get(account) {
             return a;
@@ -1097,14 +1209,16 @@ impl Book {
     }
 
     /// Unlinks and unindexes a resting order, dropping its level and account entry if they
-    /// become empty. Reads the slot in place (no copy of the whole line).
-    #[inline]
+    /// become empty (out of line; the cancel path inlines [`Book::remove_inline`]).
+    #[inline(never)]
     fn remove(&mut self, handle: u32) -> Removed {
-        // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
-        let slot = &mut self.orders[handle as usize];
-        let Slot { id, qty, acct, level, prev, next, bits, side, .. } = *slot;
-        // The account entry no longer owns the slot (readers check this).
-        slot.acct = NIL;
+        self.remove_inline(handle)
+    }
+
+    /// [`Book::remove`], inlined. Reads the slot in place (no copy of the whole line).
+    #[inline(always)]
+    fn remove_inline(&mut self, handle: u32) -> Removed {
+        let Slot { qty, level, prev, next, .. } = self.orders[handle as usize];
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
         if prev == NIL {
@@ -1125,6 +1239,20 @@ impl Book {
         if emptied {
             self.drop_level(level);
         }
+        self.len -= 1;
+        self.retire(handle)
+    }
+
+    /// Everything of a removal but the level: the account entry (dropped if it becomes
+    /// empty), the indexes, the slot's generation, the free list. The caller unlinks the order
+    /// from its level and counts it out of `len` (see [`Book::remove`], [`Book::settle_head`]).
+    #[inline(always)]
+    fn retire(&mut self, handle: u32) -> Removed {
+        // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
+        let slot = &mut self.orders[handle as usize];
+        let Slot { id, qty, acct, bits, side, .. } = *slot;
+        // The account entry no longer owns the slot (readers check this).
+        slot.acct = NIL;
         // Account entry: only the live count and the slot's generation change.
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
@@ -1142,7 +1270,6 @@ impl Book {
             self.unindex_options(handle, account);
         }
         self.free_orders.push(handle);
-        self.len -= 1;
         Removed { id, qty, account, side }
     }
 
@@ -1315,6 +1442,31 @@ fn check_size_and_price(qty: QtyLots, price: PriceTicks) -> Result<(), Reject> {
         return Err(Reject::PriceTooLarge);
     }
     Ok(())
+}
+
+/// Drops the stale pairs of an account list (generation check only; readers check ownership
+/// too). Bounded by the list's length, at most `2 * orders_per_account_max +
+/// ACCOUNT_LIST_SLACK`; out of line (it runs once per `live + ACCOUNT_LIST_SLACK` pushes).
+#[inline(never)]
+fn compact(list: &mut Vec<(u32, u32)>, generations: &[u32]) {
+    list.retain(|&(o, g)| generations[o as usize] == g);
+}
+
+/// The packed option flags of a new order and its expiry value (0 for `Never`).
+#[inline]
+fn option_bits(order: &NewOrder) -> (u8, u64) {
+    let mut bits = 0;
+    if order.client_id.is_some() {
+        bits |= HAS_CLIENT_ID;
+    }
+    if order.reduce_only {
+        bits |= REDUCE_ONLY;
+    }
+    match order.expiry {
+        Expiry::Never => (bits, 0),
+        Expiry::Height(h) => (bits | EXPIRES_BY_HEIGHT, h),
+        Expiry::TimeMs(t) => (bits | EXPIRES_BY_TIME, t),
+    }
 }
 
 /// Invariant checks (paired with the assertions of the matching path).

@@ -95,17 +95,22 @@
 //!
 //! # Layout (why it is fast)
 //! Orders live in a slab (`Vec` + free list) of 64-byte slots, one cache line each, linked into
-//! a doubly linked FIFO per price level, so cancel is O(1). Each account has a lazily compacted
-//! list of its slots (removal writes no other order's slot), so cancel-all is O(orders of the
-//! account). Price levels are found through pages of 64 consecutive ticks, each page a fixed
-//! array of level handles plus a 64-bit occupancy mask, so moving to the next non-empty level is
-//! a bit scan; pages are found through an open-addressing index table and the non-empty pages are
-//! kept in an ordered set for jumps across gaps. Order ids are found through a direct-mapped
-//! window over the most recent ids (the engine assigns ids from a counter, so new orders and
-//! cancels of recent orders touch warm memory) backed by an index table for older ids; accounts
-//! through a direct array for the engine's dense account ids (an index table above 2^20); client
-//! ids through a `BTreeMap` (traders choose them). Lookups only, never iterated, so the book's
-//! behaviour cannot depend on hash order (ADR 0002).
+//! a doubly linked FIFO per price level, so cancel is O(1). A resting order's slot is written
+//! once, straight from the [`NewOrder`]. Each account has a lazily compacted list of its slots
+//! (removal writes no other order's slot), so cancel-all is O(orders of the account). Price
+//! levels are found through a dense window of 4,096 consecutive ticks (a flat array of level
+//! handles and a two-level occupancy bitmap, recentred when a new best level appears outside
+//! it) and, outside the window, through pages of 64 consecutive ticks, each page a fixed array
+//! of level handles plus a 64-bit occupancy mask, so moving to the next non-empty level is a bit
+//! scan; pages are found through an open-addressing index table and the non-empty pages are kept
+//! in an ordered set for jumps across gaps. Matching sweeps a level's makers in one pass and
+//! writes the level's head, count and total once per run of filled makers. Order ids are found
+//! through a direct-mapped window over the most recent ids (the engine assigns ids from a
+//! counter, so new orders and cancels of recent orders touch warm memory; the window slides in
+//! steps of 256 ids) backed by an index table for older ids; accounts through a direct array
+//! for the engine's dense account ids (an index table above 2^20); client ids through a
+//! `BTreeMap` (traders choose them). Lookups only, never iterated, so the book's behaviour
+//! cannot depend on hash order (ADR 0002).
 
 #![forbid(unsafe_code)]
 

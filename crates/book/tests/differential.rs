@@ -710,6 +710,74 @@ fn book_matches_model_under_churn() {
     }
 }
 
+fn arb_moving_step() -> impl Strategy<Value = (i64, StepSpec)> {
+    // Mostly a still market, sometimes a small move, rarely a jump of several thousand ticks
+    // (beyond the ladder's dense window, so that it recentres and levels live on both sides of
+    // it); and a few orders at the ends of the price axis.
+    let drift = prop_oneof![40 => Just(0i64), 6 => -60i64..=60, 1 => -9_000i64..=9_000];
+    let far_price =
+        prop_oneof![Just(1u64), Just(2), Just(PRICE_TICKS_MAX), Just(PRICE_TICKS_MAX - 1)];
+    let far = (arb_side(), far_price, 1u64..=20, arb_tif()).prop_map(|(side, price, qty, tif)| {
+        StepSpec {
+            dh: 0,
+            dt: 0,
+            op: OpSpec::Place(PlaceSpec {
+                id: IdPick::Fresh,
+                account: 7,
+                client_id: None,
+                side,
+                price: PricePick::Raw(price),
+                qty: QtyPick::Raw(qty),
+                tif,
+                expiry: ExpPick::Never,
+                reduce_only: false,
+                stp: StpMode::CancelOldest,
+                market: false,
+            }),
+        }
+    });
+    (drift, prop_oneof![40 => arb_churn_step(), 1 => far])
+}
+
+/// A market that moves: the grid's base drifts and jumps by thousands of ticks while hundreds of
+/// orders rest, so new best prices appear inside and outside the ladder's dense window, the
+/// window recentres with levels on both sides of it, and orders at prices 1 and
+/// `PRICE_TICKS_MAX` sit far outside it. Full query comparison every 25 operations.
+#[test]
+fn book_matches_model_with_a_moving_market() {
+    let config =
+        Config { cases: cases(300) / 60 + 1, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let strategy = prop::collection::vec(arb_moving_step(), 1_500..2_500);
+    let result = runner.run(&strategy, |steps| {
+        let mut h = Harness::new(BookLimits::default()).map_err(TestCaseError::fail)?;
+        h.full_every = 25;
+        let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
+        let mut now = Now::new(10, 1_000_000);
+        let (mut lowest, mut highest) = (u64::MAX, 0);
+        for (drift, s) in &steps {
+            r.grid.base = r.grid.base.saturating_add_signed(*drift).clamp(10_000, 1 << 30);
+            now.height += s.dh;
+            now.time_ms += s.dt;
+            let op = r.op(&h.model, now, &s.op);
+            h.step(now, &op).map_err(TestCaseError::fail)?;
+            for best in [h.model.best_bid(), h.model.best_ask()].into_iter().flatten() {
+                if best.price.0 > 2 && best.price.0 < PRICE_TICKS_MAX - 1 {
+                    lowest = lowest.min(best.price.0);
+                    highest = highest.max(best.price.0);
+                }
+            }
+        }
+        h.full_every = 1;
+        h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
+        prop_assert!(highest.saturating_sub(lowest) > 20_000, "the market never moved far");
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
 /// Same, with the small limits always on and long sequences, so every bound is hit repeatedly.
 #[test]
 fn book_matches_model_at_the_bounds() {
