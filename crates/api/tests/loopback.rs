@@ -357,7 +357,7 @@ async fn scenario(d: &Devnet) {
     bad_input(d, &http, &mut maker).await;
     slow_consumer(d, &http).await;
     never_reading_clients(d, &http).await;
-    floods(&http, &mut taker).await;
+    floods(&http, &mut taker, d.chain_id).await;
 
     stop.store(true, Ordering::Relaxed);
     let _ = mover_task.await;
@@ -645,7 +645,7 @@ async fn never_reading_clients(d: &Devnet, http: &Http) {
     println!("never-reading clients: RSS {rss_before} KiB -> {rss_after} KiB");
 }
 
-async fn floods(http: &Http, flooder: &mut Trader) {
+async fn floods(http: &Http, flooder: &mut Trader, chain_id: novation_chain::tx::ChainId) {
     // Per IP: a burst of reads far beyond the quota.
     let h0 = http.height().await;
     let mut tasks = Vec::new();
@@ -691,6 +691,27 @@ async fn floods(http: &Http, flooder: &mut Trader) {
 
     // Per account: one signer beyond its transaction quota (the IP quota refills first).
     tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // Forgeries naming the signer (signed by another key) are refused for their signature and
+    // do not spend its allowance: the limit applies after the node verified the signature.
+    let forger = Trader::new("api-test-forger", 8, chain_id);
+    let flooder_key =
+        TxPublicKey::Ed25519(commonware_cryptography::Signer::public_key(&flooder.key));
+    for i in 0..40 {
+        let body = TxBody {
+            chain_id: chain_id,
+            nonce: devnet::now_ms() + i,
+            master: None,
+            actions: vec![TxAction::CancelAll { sub: 0, market: None, side: None }],
+        };
+        let mut forged = SignedTx::sign(&forger.key, body);
+        forged.public_key = flooder_key.clone();
+        let (s, v, _) =
+            http.post("/v1/txs", hex(&novation_chain::node::encode_tx(&forged)), false).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("invalid_tx")), "{v}");
+    }
+    let tx = flooder.sign(vec![TxAction::CancelAll { sub: 0, market: None, side: None }]);
+    let (s, v, _) = http.post("/v1/txs", hex(&tx), false).await;
+    assert_eq!(s, 200, "forgeries spent the signer's allowance: {v}");
     let mut account_limited = 0;
     for _ in 0..40 {
         let tx = flooder.sign(vec![TxAction::CancelAll { sub: 0, market: None, side: None }]);

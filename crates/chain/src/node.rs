@@ -268,19 +268,13 @@ impl NodeHandle {
         &self,
         bytes: &[u8],
         now_ms: u64,
-        gate: impl FnOnce(&SignedTx) -> Result<(), G>,
+        gate: impl FnMut(&SignedTx) -> Result<(), G>,
     ) -> Result<[u8; 32], Gated<G>> {
-        let (tx, hash) =
-            decode_checked(bytes, self.chain_id).map_err(|e| Gated::Submit(e.into()))?;
-        if !tx.verify() {
-            return Err(Gated::Submit(tx::TxError::BadSignature.into()));
-        }
-        gate(&tx).map_err(Gated::Gate)?;
-        let admitted =
-            self.mempool.lock().unwrap_or_else(|e| e.into_inner()).insert_hashed(tx, hash, now_ms);
-        admitted.map_err(|e| Gated::Submit(SubmitError::Mempool(e.to_string())))?;
-        let _ = self.gossip.unbounded_send(Bytes::copy_from_slice(bytes));
-        Ok(hash)
+        // `admit` answers every input, so the fallback is never taken.
+        let mut results = self.admit(&[bytes], now_ms, gate);
+        results
+            .pop()
+            .unwrap_or(Err(Gated::Submit(SubmitError::Mempool("no admission result".into()))))
     }
 
     /// Checks, admits and gossips a transaction; returns its hash. (A batch of one: see
@@ -296,7 +290,29 @@ impl NodeHandle {
     /// signature than one by one), then each valid transaction is admitted and gossiped as
     /// `submit` does.
     pub fn submit_batch(&self, txs: &[&[u8]], now_ms: u64) -> Vec<Result<[u8; 32], SubmitError>> {
-        let mut results: Vec<Result<[u8; 32], SubmitError>> = Vec::with_capacity(txs.len());
+        let open = |_: &SignedTx| Ok::<(), std::convert::Infallible>(());
+        let results = self.admit(txs, now_ms, open);
+        results
+            .into_iter()
+            .map(|r| {
+                r.map_err(|e| match e {
+                    Gated::Submit(e) => e,
+                    Gated::Gate(never) => match never {},
+                })
+            })
+            .collect()
+    }
+
+    /// The one admission path: decode and stateless checks, one batch verification, the gate
+    /// for each transaction whose signature verified, the mempool, then gossip of what was
+    /// admitted. One result per input, in order.
+    fn admit<G>(
+        &self,
+        txs: &[&[u8]],
+        now_ms: u64,
+        mut gate: impl FnMut(&SignedTx) -> Result<(), G>,
+    ) -> Vec<Result<[u8; 32], Gated<G>>> {
+        let mut results: Vec<Result<[u8; 32], Gated<G>>> = Vec::with_capacity(txs.len());
         let mut slots = Vec::with_capacity(txs.len());
         let mut signed = Vec::with_capacity(txs.len());
         for bytes in txs {
@@ -306,16 +322,18 @@ impl NodeHandle {
                     results.push(Ok(hash));
                     signed.push((tx, hash));
                 }
-                Err(e) => results.push(Err(e.into())),
+                Err(e) => results.push(Err(Gated::Submit(e.into()))),
             }
         }
         let verdicts = tx::verify_batch_by(&signed, |(tx, _)| tx, &commonware_parallel::Sequential);
         let mut pool = self.mempool.lock().unwrap_or_else(|e| e.into_inner());
         for ((slot, (tx, hash)), ok) in slots.into_iter().zip(signed).zip(verdicts) {
             let outcome = if !ok {
-                Err(tx::TxError::BadSignature.into())
+                Err(Gated::Submit(tx::TxError::BadSignature.into()))
+            } else if let Err(refused) = gate(&tx) {
+                Err(Gated::Gate(refused))
             } else if let Err(e) = pool.insert_hashed(tx, hash, now_ms) {
-                Err(SubmitError::Mempool(e.to_string()))
+                Err(Gated::Submit(SubmitError::Mempool(e.to_string())))
             } else {
                 continue;
             };

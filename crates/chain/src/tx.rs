@@ -697,10 +697,7 @@ pub fn verify_batch_by<I: Sync>(
     tx_of: fn(&I) -> &SignedTx,
     strategy: &impl Strategy,
 ) -> Vec<bool> {
-    let prepared = strategy.map_collect_vec(items, |item| {
-        let tx = tx_of(item);
-        Prepared { tx, message: tx.signing_message() }
-    });
+    let prepared = prepare(items, tx_of, strategy);
     let mut seed = Sha256::default();
     seed.update(BATCH_SEED_NAMESPACE);
     for item in &prepared {
@@ -721,12 +718,19 @@ pub fn verify_batch_with_rng(
     txs: &[SignedTx],
     strategy: &impl Strategy,
 ) -> Vec<bool> {
-    let prepared = prepare(txs, strategy);
+    let prepared = prepare(txs, |tx| tx, strategy);
     verify_prepared(rng, &prepared, strategy)
 }
 
-fn prepare<'a>(txs: &'a [SignedTx], strategy: &impl Strategy) -> Vec<Prepared<'a>> {
-    strategy.map_collect_vec(txs, |tx| Prepared { tx, message: tx.signing_message() })
+fn prepare<'a, I: Sync>(
+    items: &'a [I],
+    tx_of: fn(&I) -> &SignedTx,
+    strategy: &impl Strategy,
+) -> Vec<Prepared<'a>> {
+    strategy.map_collect_vec(items, |item| {
+        let tx = tx_of(item);
+        Prepared { tx, message: tx.signing_message() }
+    })
 }
 
 fn verify_prepared(
