@@ -225,6 +225,32 @@ struct Taker {
     stp: StpMode,
 }
 
+impl Taker {
+    /// The fill of `qty` lots at `price` against maker `maker_id` (left with `maker_remaining`),
+    /// after the taker's remainder was reduced.
+    #[inline]
+    fn fill(
+        &self,
+        maker_id: u64,
+        maker_account: u32,
+        price: u64,
+        qty: u64,
+        maker_remaining: u64,
+    ) -> Event {
+        Event::Fill {
+            maker_id: OrderId(maker_id),
+            maker_account: AccountId(maker_account),
+            taker_id: OrderId(self.id),
+            taker_account: AccountId(self.account),
+            taker_side: self.side,
+            price: PriceTicks(price),
+            qty: QtyLots(qty),
+            maker_remaining: QtyLots(maker_remaining),
+            taker_remaining: QtyLots(self.rem),
+        }
+    }
+}
+
 /// How matching ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MatchEnd {
@@ -639,17 +665,7 @@ impl Book {
                 self.orders[m as usize].qty -= qty;
                 self.levels[level as usize].total -= qty;
             }
-            out.push(Event::Fill {
-                maker_id: OrderId(maker_id),
-                maker_account: AccountId(maker_account),
-                taker_id: OrderId(t.id),
-                taker_account: AccountId(t.account),
-                taker_side: t.side,
-                price: PriceTicks(price),
-                qty: QtyLots(qty),
-                maker_remaining: QtyLots(maker_qty - qty),
-                taker_remaining: QtyLots(t.rem),
-            });
+            out.push(t.fill(maker_id, maker_account, price, qty, maker_qty - qty));
         };
         self.settle_head(level, m, gone);
         end
@@ -710,17 +726,7 @@ impl Book {
         t.rem -= qty;
         let maker_account = self.account_orders[maker_acct as usize].account;
         self.reduce(m, level, qty);
-        out.push(Event::Fill {
-            maker_id: OrderId(maker_id),
-            maker_account: AccountId(maker_account),
-            taker_id: OrderId(t.id),
-            taker_account: AccountId(t.account),
-            taker_side: t.side,
-            price: PriceTicks(price),
-            qty: QtyLots(qty),
-            maker_remaining: QtyLots(maker_qty - qty),
-            taker_remaining: QtyLots(t.rem),
-        });
+        out.push(t.fill(maker_id, maker_account, price, qty, maker_qty - qty));
         None
     }
 
