@@ -698,7 +698,7 @@ async fn floods(http: &Http, flooder: &mut Trader, chain_id: novation_chain::tx:
         TxPublicKey::Ed25519(commonware_cryptography::Signer::public_key(&flooder.key));
     for i in 0..40 {
         let body = TxBody {
-            chain_id: chain_id,
+            chain_id,
             nonce: devnet::now_ms() + i,
             master: None,
             actions: vec![TxAction::CancelAll { sub: 0, market: None, side: None }],
