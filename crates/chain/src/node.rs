@@ -87,7 +87,7 @@ pub const GOSSIP_BATCH_MAX: usize = 1024;
 /// as one batch, when the previous batch held at least [`GOSSIP_GATHER_ABOVE`] transactions.
 /// Batch verification costs per signature fall steeply with the batch (on the 2-core dev VM,
 /// measured with `cargo run --release -p novation-cli --example verify_rate`: about 14 µs at
-/// 40, 11 µs at 128, 8 µs at 1,024), and under load every validator verifies every transaction,
+/// 37, 11 µs at 128, 8 µs at 1,024), and under load every validator verifies every transaction,
 /// so larger batches are the largest CPU saving available; a few milliseconds are small next to
 /// the block interval. At low load nothing waits.
 pub const GOSSIP_GATHER_MS: u64 = 20;
