@@ -218,6 +218,12 @@ pub struct Timings {
     pub finalize_ns: u64,
     /// The durable commit (fsync) alone, part of `finalize_ns`.
     pub sync_ns: u64,
+    /// CPU time of `execute_ns`'s work (this task's polls only; see [`crate::cpu`]).
+    pub execute_cpu_ns: u64,
+    /// CPU time of `commit_ns`'s work.
+    pub commit_cpu_ns: u64,
+    /// CPU time of `finalize_ns`'s work (an fsync's wait is not CPU).
+    pub finalize_cpu_ns: u64,
 }
 
 /// Finalized blocks remembered in [`Shared::history`].
@@ -420,6 +426,13 @@ impl Failure {
     }
 }
 
+/// CPU time of one speculative execution, nanoseconds.
+#[derive(Clone, Copy)]
+struct Cpu {
+    execute: u64,
+    commit: u64,
+}
+
 struct Speculative {
     height: u64,
     parent: Digest,
@@ -489,7 +502,7 @@ pub async fn open_state<E: commonware_storage::Context + commonware_runtime::Spa
     )
     .await
     .map_err(db_err)?;
-    let root = stage(&scratch, None, &writes, 0).await?.root();
+    let root = stage(&scratch, None, writes.clone(), 0).await?.root();
     scratch.destroy().await.map_err(db_err)?;
     let genesis_block = Block::genesis(genesis, root);
 
@@ -499,7 +512,7 @@ pub async fn open_state<E: commonware_storage::Context + commonware_runtime::Spa
     let metadata = db.get_metadata().await.map_err(db_err)?;
     match metadata {
         None => {
-            let batch = stage(&db, None, &writes, 0).await?;
+            let batch = stage(&db, None, writes, 0).await?;
             if batch.root() != root {
                 return Err(StartError::Db("genesis root differs from the scratch root".into()));
             }
@@ -524,7 +537,7 @@ fn decode_height(m: &[u8]) -> Option<u64> {
 async fn stage<E: commonware_storage::Context + commonware_runtime::Spawner>(
     db: &StateDb<E>,
     parent: Option<&Batch>,
-    writes: &[(Key, Option<Vec<u8>>)],
+    writes: Vec<(Key, Option<Vec<u8>>)>,
     height: u64,
 ) -> Result<Batch, StartError> {
     let mut batch = match parent {
@@ -532,7 +545,7 @@ async fn stage<E: commonware_storage::Context + commonware_runtime::Spawner>(
         Some(p) => p.new_batch::<commonware_cryptography::Sha256>(),
     };
     for (k, v) in writes {
-        batch = batch.write(k.clone(), v.clone());
+        batch = batch.write(k, v);
     }
     batch
         .merkleize(db, Some(commit::commit_metadata(height)), &mut Proportional)
@@ -544,7 +557,7 @@ async fn stage<E: commonware_storage::Context + commonware_runtime::Spawner>(
 /// and its new root.
 pub async fn commit_writes<E: commonware_storage::Context + commonware_runtime::Spawner>(
     db: StateDb<E>,
-    writes: &[(Key, Option<Vec<u8>>)],
+    writes: Vec<(Key, Option<Vec<u8>>)>,
     height: u64,
 ) -> Result<(StateDb<E>, Digest), StartError> {
     let batch = stage(&db, None, writes, height).await?;
@@ -817,6 +830,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
     /// it with the block's or writes it into its proposal).
     async fn speculate(&self, block: &Block) -> Result<Speculative, Failure> {
         let started = std::time::Instant::now();
+        let cpu_started = crate::cpu::thread_ns();
         let (parent_state, batch_parent) = self
             .parent_state(&block.parent)
             .ok_or_else(|| Failure::Storage("parent state unknown".into()))?;
@@ -824,12 +838,19 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         let batch_parent = batch_parent.cloned();
         let executed = state.execute(block).map_err(|e| Failure::Invalid(e.to_string()))?;
         let executed_at = std::time::Instant::now();
+        let cpu_executed = crate::cpu::thread_ns();
         let writes = values::collect_writes(&mut state);
+        // Synchronous so far: one thread's clock. Staging awaits, so it is charged per poll.
+        let mut commit_cpu = crate::cpu::thread_ns().saturating_sub(cpu_executed);
         let db = self.db.as_ref().ok_or_else(|| Failure::Storage("no database".into()))?;
-        let batch = stage(db, batch_parent.as_ref(), &writes, block.height)
-            .await
-            .map_err(|e| Failure::Storage(e.to_string()))?;
-        self.time(started, executed_at, block.txs.len());
+        let batch = crate::cpu::timed(
+            stage(db, batch_parent.as_ref(), writes, block.height),
+            &mut commit_cpu,
+        )
+        .await
+        .map_err(|e| Failure::Storage(e.to_string()))?;
+        let cpu = Cpu { execute: cpu_executed.saturating_sub(cpu_started), commit: commit_cpu };
+        self.time(started, executed_at, cpu, block.txs.len());
         Ok(Speculative {
             height: block.height,
             parent: block.parent,
@@ -842,7 +863,13 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         })
     }
 
-    fn time(&self, started: std::time::Instant, executed_at: std::time::Instant, txs: usize) {
+    fn time(
+        &self,
+        started: std::time::Instant,
+        executed_at: std::time::Instant,
+        cpu: Cpu,
+        txs: usize,
+    ) {
         if let Some(m) = &self.metrics {
             m.execute_ms.observe(started.elapsed().as_secs_f64() * 1e3);
         }
@@ -851,6 +878,8 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             t.txs += txs as u64;
             t.execute_ns += executed_at.duration_since(started).as_nanos() as u64;
             t.commit_ns += executed_at.elapsed().as_nanos() as u64;
+            t.execute_cpu_ns += cpu.execute;
+            t.commit_cpu_ns += cpu.commit;
         }
     }
 
@@ -916,7 +945,10 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             self.failed = true;
             return;
         };
-        let db = match db.apply_batch(speculative.batch.clone()).await {
+        let mut finalize_cpu = 0u64;
+        let applied =
+            crate::cpu::timed(db.apply_batch(speculative.batch.clone()), &mut finalize_cpu).await;
+        let db = match applied {
             Ok(db) => db,
             Err(e) => {
                 error!(height = b.height, error = ?e, "applying the finalized batch failed");
@@ -925,7 +957,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             }
         };
         let sync_started = std::time::Instant::now();
-        let db = match db.commit().await {
+        let db = match crate::cpu::timed(db.commit(), &mut finalize_cpu).await {
             Ok(db) => db,
             Err(e) => {
                 error!(height = b.height, error = ?e, "committing the state failed");
@@ -938,6 +970,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         if let Ok(mut t) = self.shared.timings.lock() {
             t.finalize_ns += finalize_started.elapsed().as_nanos() as u64;
             t.sync_ns += sync_started.elapsed().as_nanos() as u64;
+            t.finalize_cpu_ns += finalize_cpu;
         }
         if let Some(m) = &self.metrics {
             m.height.set(b.height as i64);

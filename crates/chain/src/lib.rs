@@ -11,7 +11,8 @@
 //! * [`published`]: the view of each finalized block handed to read models (the trader API).
 //! * [`state`]: executing a block (auth, then the engine) into per-transaction outcomes.
 //! * [`commit`], [`values`]: the authenticated state database (qmdb) and what a block writes.
-//! * [`executor`]: the task owning state, speculative execution and finalization.
+//! * [`executor`]: the task owning state, speculative execution and finalization ([`cpu`]: the
+//!   CPU time its timings report).
 //! * [`app`]: the consensus application (propose and verify).
 //! * [`launch`]: starting a validator over authenticated TCP p2p on the tokio runtime.
 //! * [`node`]: one validator's wiring of simplex, marshal, p2p channels and gossip.
@@ -23,6 +24,7 @@ pub mod app;
 pub mod auth;
 pub mod block;
 pub mod commit;
+pub mod cpu;
 pub mod executor;
 pub mod genesis;
 pub mod launch;

@@ -68,7 +68,7 @@ where
         }
         state.execute(&block).map_err(|e| format!("block {height} failed to execute: {e}"))?;
         let writes = values::collect_writes(&mut state);
-        let (next, root) = executor::commit_writes(scratch, &writes, height)
+        let (next, root) = executor::commit_writes(scratch, writes, height)
             .await
             .map_err(|e| format!("block {height}: {e}"))?;
         scratch = next;
