@@ -57,7 +57,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::BufMut;
-use commonware_codec::{Buf, EncodeSize, Error as CodecError, Read, Write};
+use commonware_codec::{varint::UInt, Buf, EncodeSize, Error as CodecError, Read, Write};
 use novation_engine::MarketId;
 use novation_types::{Address, QtyLots};
 
@@ -645,8 +645,9 @@ fn current_agents(entry: Option<&Entry>) -> BTreeSet<Address> {
 
 /// One address's committed state.
 ///
-/// Wire format: nonce count (varint, `<= NONCES_KEPT`), nonces (u64 each, strictly
-/// increasing); `Option` grant: master (20), market count (varint, `<= MAX_AGENT_MARKETS`),
+/// Wire format: nonce count (varint, `<= NONCES_KEPT`); if any, the smallest nonce (u64) and
+/// then each next nonce as its difference from the previous one (varint, at least 1: the nonces
+/// strictly increase); `Option` grant: master (20), market count (varint, `<= MAX_AGENT_MARKETS`),
 /// markets (u16 each, strictly increasing), `Option` max order qty (u64), expiry (u64); agent
 /// count (varint, `<= MAX_AGENTS_PER_MASTER`), agents (20 each, strictly increasing). A record
 /// with no nonce, no grant and no agent does not decode (such an address has no record).
@@ -694,8 +695,15 @@ impl Read for AgentGrant {
 impl Write for SignerRecord {
     fn write(&self, buf: &mut impl BufMut) {
         put_count(buf, self.nonces.len());
-        for n in &self.nonces {
-            n.put(buf);
+        // Nonces are millisecond timestamps a few apart: deltas take 1-3 bytes instead of 8, and
+        // the record is rewritten into the state commitment on every transaction of its signer.
+        let mut previous = None;
+        for &n in &self.nonces {
+            match previous {
+                None => n.put(buf),
+                Some(p) => UInt(n.saturating_sub(p)).write(buf),
+            }
+            previous = Some(n);
         }
         self.grant.is_some().put(buf);
         if let Some(g) = &self.grant {
@@ -711,7 +719,15 @@ impl Write for SignerRecord {
 impl EncodeSize for SignerRecord {
     fn encode_size(&self) -> usize {
         count_size(self.nonces.len())
-            + self.nonces.len() * 8
+            + self.nonces.first().map_or(0, |_| 8)
+            + self
+                .nonces
+                .windows(2)
+                .map(|w| match w {
+                    [a, b] => UInt(b.saturating_sub(*a)).encode_size(),
+                    _ => 0,
+                })
+                .sum::<usize>()
             + 1
             + self.grant.as_ref().map_or(0, EncodeSize::encode_size)
             + count_size(self.agents.len())
@@ -725,9 +741,21 @@ impl Read for SignerRecord {
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, CodecError> {
         const CTX: &str = "SignerRecord";
         let n = get_count(buf, NONCES_KEPT)?.map_err(CodecError::InvalidLength)?;
-        let mut nonces = Vec::with_capacity(n);
+        let mut nonces: Vec<u64> = Vec::with_capacity(n);
         for _ in 0..n {
-            nonces.push(u64::get(buf)?);
+            let nonce = match nonces.last() {
+                None => u64::get(buf)?,
+                Some(&previous) => {
+                    let delta: u64 = UInt::<u64>::read_cfg(buf, &())?.into();
+                    if delta == 0 {
+                        return Err(CodecError::Invalid(CTX, "nonces not increasing"));
+                    }
+                    previous
+                        .checked_add(delta)
+                        .ok_or(CodecError::Invalid(CTX, "nonce overflows"))?
+                }
+            };
+            nonces.push(nonce);
         }
         if !NonceSet::valid(&nonces) {
             return Err(CodecError::Invalid(CTX, "nonces not increasing"));

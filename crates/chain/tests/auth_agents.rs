@@ -3,7 +3,7 @@
 
 mod tx_support;
 
-use commonware_codec::{Copying, Decode, Encode};
+use commonware_codec::{Copying, Decode, Encode, EncodeSize};
 use novation_chain::auth::{
     AgentGrant, Auth, AuthError, GrantChange, SignerRecord, MAX_AGENTS_PER_MASTER,
 };
@@ -432,14 +432,24 @@ fn record_decoding_rejects_non_canonical_bytes() {
     let decode = |b: &[u8]| SignerRecord::decode_cfg(Copying(b), &());
     let r = SignerRecord { nonces: vec![1, 2], grant: None, agents: vec![Address([1; 20])] };
     let bytes = r.encode().to_vec();
+    // Count, the first nonce (8 bytes), one delta (1 byte), grant flag, agent count, agent.
+    assert_eq!(bytes.len(), 1 + 8 + 1 + 1 + 1 + 20);
     assert_eq!(decode(&bytes).ok(), Some(r));
-    // Nonces out of order.
+    // A zero delta (a repeated nonce).
     let mut b = bytes.clone();
-    b[8] = 3;
+    b[9] = 0;
+    assert!(decode(&b).is_err());
+    // A delta in a non-minimal varint (1 written as 0x81 0x00).
+    let mut b = bytes.clone();
+    b.splice(9..10, [0x81, 0x00]);
+    assert!(decode(&b).is_err());
+    // A delta that overflows past u64::MAX.
+    let mut b = bytes.clone();
+    b[1..9].copy_from_slice(&u64::MAX.to_be_bytes());
     assert!(decode(&b).is_err());
     // Non-canonical grant flag.
     let mut b = bytes.clone();
-    b[17] = 2;
+    b[10] = 2;
     assert!(decode(&b).is_err());
     // Empty record, too many nonces, trailing byte.
     assert!(decode(&[0, 0, 0]).is_err());
@@ -447,4 +457,27 @@ fn record_decoding_rejects_non_canonical_bytes() {
     let mut b = bytes;
     b.push(0);
     assert!(decode(&b).is_err());
+}
+
+#[test]
+fn nonce_deltas_round_trip_at_every_width() {
+    // Deltas of 1 byte up to the full range, and a kept set of NONCES_KEPT millisecond
+    // timestamps: the encoding is exact, canonical and as long as encode_size says.
+    let wide = vec![0, 1, 128, 128 + 16_384, u64::MAX / 2, u64::MAX - 1, u64::MAX];
+    let clock: Vec<u64> = (0..100u64).map(|i| 1_800_000_000_000 + i * 7 + i * i).collect();
+    for nonces in [vec![u64::MAX], wide, clock] {
+        let r = SignerRecord { nonces, grant: None, agents: vec![] };
+        let bytes = r.encode();
+        assert_eq!(bytes.len(), r.encode_size());
+        let back = SignerRecord::decode_cfg(bytes.clone(), &()).expect("decodes");
+        assert_eq!(back, r);
+        assert_eq!(back.encode(), bytes);
+    }
+    let full = SignerRecord {
+        nonces: (0..100u64).map(|i| 1_800_000_000_000 + i * 40).collect(),
+        grant: None,
+        agents: vec![],
+    };
+    // 100 timestamps 40 ms apart: 8 bytes, then one byte per delta.
+    assert_eq!(full.encode().len(), 1 + 8 + 99 + 1 + 1);
 }
