@@ -755,8 +755,17 @@ fn book_matches_model_with_a_moving_market() {
         let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
         let mut now = Now::new(10, 1_000_000);
         let (mut lowest, mut highest) = (u64::MAX, 0);
-        for (drift, s) in &steps {
-            r.grid.base = r.grid.base.saturating_add_signed(*drift).clamp(10_000, 1 << 30);
+        // Besides the random drift, two scheduled jumps (a third of the way: up 12,000 ticks;
+        // two thirds: down 24,000), so every case moves far whatever the draws.
+        let (first_jump, second_jump) = (steps.len() / 3, steps.len() * 2 / 3);
+        for (i, (drift, s)) in steps.iter().enumerate() {
+            let scheduled = match i {
+                _ if i == first_jump => 12_000,
+                _ if i == second_jump => -24_000,
+                _ => 0,
+            };
+            r.grid.base =
+                r.grid.base.saturating_add_signed(*drift + scheduled).clamp(10_000, 1 << 30);
             now.height += s.dh;
             now.time_ms += s.dt;
             let op = r.op(&h.model, now, &s.op);
