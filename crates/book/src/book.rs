@@ -348,6 +348,23 @@ impl Book {
         order: &NewOrder,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        if self.try_place_plain(order, out) {
+            debug_assert!(self.is_uncrossed(), "book crossed after placing {order:?}");
+            return Ok(());
+        }
+        self.place_checked(now, order, out)
+    }
+
+    /// [`Book::place`] for every order the common case does not take: all checks in order,
+    /// then matching, resting or cancelling. Out of line, so that the common case keeps its
+    /// registers.
+    #[inline(never)]
+    fn place_checked(
+        &mut self,
+        now: Now,
+        order: &NewOrder,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         match self.check_new(now, order) {
             Ok((price, acct)) => {
                 self.execute_new(now, order, (price, acct), out);
@@ -359,6 +376,69 @@ impl Book {
                 Err(reason)
             }
         }
+    }
+
+    /// The common case of [`Book::place`] in one pass: a plain GTC limit order (no client id, no
+    /// expiry) that passes every check and does not cross rests at once, with the same events
+    /// and the same state as the general path ([`Book::check_new`], [`Book::execute_new`]).
+    /// Anything else returns `false` having changed nothing (other order types, any check that
+    /// fails, an id outside the id window's vacant positions, an account without an entry, a
+    /// crossing price), and the general path takes the order from the start. `now` plays no
+    /// part: the order cannot be expired and meets no maker.
+    #[inline(always)]
+    fn try_place_plain(&mut self, order: &NewOrder, out: &mut Vec<Event>) -> bool {
+        if order.tif != TimeInForce::Gtc
+            || order.client_id.is_some()
+            || order.expiry != Expiry::Never
+        {
+            return false;
+        }
+        let (side, price, qty) = (order.side, order.price.0, order.qty.0);
+        // `1..=MAX` each, as one comparison (zero wraps to `u64::MAX`).
+        if qty.wrapping_sub(1) >= QTY_LOTS_MAX || price.wrapping_sub(1) >= PRICE_TICKS_MAX {
+            return false;
+        }
+        let Some(vacancy) = self.ids.vacancy(order.id.0) else { return false };
+        let Some(acct) = self.accounts.get(order.account.0) else { return false };
+        let (live, len) = (self.account_orders[acct as usize].live, self.len);
+        if live >= self.limits.orders_per_account_max
+            || len >= self.limits.orders_per_book_max as usize
+        {
+            return false;
+        }
+        let level = self.ladder.find(price);
+        if level.is_none() && self.level_count >= self.limits.price_levels_max as usize {
+            return false;
+        }
+        if self
+            .best_of(side.opposite())
+            .is_some_and(|best| side.accepts(PriceTicks(price), PriceTicks(best)))
+        {
+            return false;
+        }
+        let level = match level {
+            Some(level) => level,
+            None => self.new_level(side, price),
+        };
+        let handle = self.link(order, (price, qty), level, (acct, live));
+        self.ids.fill(vacancy, handle);
+        // Below `orders_per_book_max` (checked above), so no overflow.
+        self.len = len + 1;
+        out.push(Event::Accepted {
+            id: order.id,
+            account: order.account,
+            side,
+            price: PriceTicks(price),
+            qty: order.qty,
+        });
+        out.push(Event::Resting {
+            id: order.id,
+            account: order.account,
+            side,
+            price: PriceTicks(price),
+            qty: order.qty,
+        });
+        true
     }
 
     /// Every check of a new order, in the specified order, without changing anything. Returns the
@@ -1043,20 +1123,39 @@ impl Book {
     /// after matching).
     #[inline(always)]
     fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
-        let account = order.account.0;
         let level = self.level_for(order.side, price);
+        let acct = if acct != NIL { acct } else { self.account_entry(order.account.0) };
+        let live = self.account_orders[acct as usize].live;
+        let handle = self.link(order, (price, qty), level, (acct, live));
+        self.ids.insert(order.id.0, handle);
+        self.len += 1;
+    }
+
+    /// The part of [`Book::rest`] after the level and the account entry are known: writes the
+    /// order's slot once, appends it to `level` and to account entry `acct`'s list (whose live
+    /// count is `live`, below the account's order limit) and indexes its options. Returns the
+    /// slot handle; the caller indexes the id and counts the order in `len`.
+    #[inline(always)]
+    fn link(
+        &mut self,
+        order: &NewOrder,
+        (price, qty): (u64, u64),
+        level: u32,
+        (acct, live): (u32, u32),
+    ) -> u32 {
+        let account = order.account.0;
         let handle = match self.free_orders.pop() {
             Some(h) => h,
             None => self.grow_slab(),
         };
-        let acct = if acct != NIL { acct } else { self.account_entry(account) };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
-        if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
+        debug_assert_eq!(entry.live, live);
+        if entry.orders.len() >= 2 * live as usize + ACCOUNT_LIST_SLACK {
             compact(&mut entry.orders, generations);
         }
         entry.orders.push((handle, generations[handle as usize]));
-        entry.live += 1;
+        entry.live = live + 1;
         let lvl = &mut self.levels[level as usize];
         let prev = lvl.tail;
         if prev == NIL {
@@ -1085,11 +1184,10 @@ impl Book {
         if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
-        self.ids.insert(order.id.0, handle);
         if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.index_options(handle, account);
         }
-        self.len += 1;
+        handle
     }
 
     /// A new slot at the end of the slab (free, written by the caller), when the free list is

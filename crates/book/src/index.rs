@@ -233,6 +233,10 @@ impl AccountIndex {
     }
 }
 
+/// A vacant ring position of [`OrderIndex`], from [`OrderIndex::vacancy`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Vacancy(usize);
+
 /// Size of the direct-mapped window of recent ids.
 pub(crate) const ID_WINDOW: u64 = 1 << 16;
 
@@ -330,6 +334,27 @@ impl OrderIndex {
         }
         debug_assert_eq!(self.ring[Self::pos(id)], EMPTY);
         self.ring[Self::pos(id)] = handle;
+        #[cfg(debug_assertions)]
+        {
+            self.in_ring += 1;
+        }
+    }
+
+    /// `id`'s ring position if `id` is inside the window and absent: then
+    /// [`OrderIndex::fill`] inserts it without testing the window again. `None` says nothing
+    /// (the id may be live, below the window, or above it); the caller uses
+    /// [`OrderIndex::get`] and [`OrderIndex::insert`] instead.
+    #[inline]
+    pub(crate) fn vacancy(&self, id: u64) -> Option<Vacancy> {
+        let pos = Self::pos(id);
+        (self.in_window(id) && self.ring[pos] == EMPTY).then_some(Vacancy(pos))
+    }
+
+    /// Inserts the id whose [`Vacancy`] this is (nothing may touch the index in between).
+    #[inline]
+    pub(crate) fn fill(&mut self, Vacancy(pos): Vacancy, handle: u32) {
+        debug_assert_eq!(self.ring[pos], EMPTY);
+        self.ring[pos] = handle;
         #[cfg(debug_assertions)]
         {
             self.in_ring += 1;
