@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
-use crate::index::{AccountIndex, OrderIndex};
+use crate::index::{AccountIndex, Found, OrderIndex};
 use crate::ladder::Ladder;
 use crate::{
     CancelReason, Event, Expiry, NewOrder, Reject, StpMode, TimeInForce, ORDERS_PER_BOOK_HARD_MAX,
@@ -210,6 +210,14 @@ struct Removed {
     qty: u64,
     account: u32,
     side: Side,
+}
+
+/// How a removal finds the order's id in the id index: looked up again, or where the caller
+/// already found it ([`OrderIndex::find`]).
+#[derive(Clone, Copy, Debug)]
+enum IdAt {
+    Lookup,
+    Found(Found),
 }
 
 /// The incoming side of a match.
@@ -738,7 +746,7 @@ impl Book {
             t.rem -= qty;
             let maker_account = self.account_orders[maker_acct as usize].account;
             if qty == maker_qty {
-                self.retire(m);
+                self.retire(m, IdAt::Lookup);
                 gone = (gone.0 + 1, gone.1 + qty);
                 m = next;
             } else {
@@ -872,8 +880,24 @@ impl Book {
         id: OrderId,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let found = self.owned(account, self.ids.get(id.0));
-        self.cancel_found(found, Some(id), out)
+        // The id is looked up once: its removal reuses where it was found.
+        let Some((slot, at)) = self.ids.find(id.0) else {
+            out.push(Event::Rejected { id: Some(id), reason: Reject::UnknownOrder });
+            return Err(Reject::UnknownOrder);
+        };
+        if self.account_of(slot) != account.0 {
+            out.push(Event::Rejected { id: Some(id), reason: Reject::NotOwner });
+            return Err(Reject::NotOwner);
+        }
+        let order = self.remove_inline(slot, IdAt::Found(at));
+        out.push(Event::Cancelled {
+            id: OrderId(order.id),
+            account: AccountId(order.account),
+            side: order.side,
+            remaining: QtyLots(order.qty),
+            reason: CancelReason::User,
+        });
+        Ok(())
     }
 
     /// Cancels a live order of `account` by its client order id.
@@ -884,27 +908,9 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let found = self.owned(account, self.client_ids.get(&(account.0, client_id.0)).copied());
-        self.cancel_found(found, None, out)
-    }
-
-    fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
-        let slot = slot.ok_or(Reject::UnknownOrder)?;
-        if self.account_of(slot) != account.0 {
-            return Err(Reject::NotOwner);
-        }
-        Ok(slot)
-    }
-
-    #[inline(always)]
-    fn cancel_found(
-        &mut self,
-        found: Result<u32, Reject>,
-        id: Option<OrderId>,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let order = self.remove_inline(slot);
+                let order = self.remove(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
                     account: AccountId(order.account),
@@ -915,10 +921,18 @@ impl Book {
                 Ok(())
             }
             Err(reason) => {
-                out.push(Event::Rejected { id, reason });
+                out.push(Event::Rejected { id: None, reason });
                 Err(reason)
             }
         }
+    }
+
+    fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
+        let slot = slot.ok_or(Reject::UnknownOrder)?;
+        if self.account_of(slot) != account.0 {
+            return Err(Reject::NotOwner);
+        }
+        Ok(slot)
     }
 
     /// Cancels every resting order of `account` (on `side` only, if given), in ascending order
@@ -1316,13 +1330,23 @@ impl Book {
     /// become empty (out of line; the cancel path inlines [`Book::remove_inline`]).
     #[inline(never)]
     fn remove(&mut self, handle: u32) -> Removed {
-        self.remove_inline(handle)
+        self.remove_inline(handle, IdAt::Lookup)
     }
 
-    /// [`Book::remove`], inlined. Reads the slot in place (no copy of the whole line).
+    /// [`Book::remove`], inlined. Reads what it needs of the slot once, before any write, so
+    /// that a caller that has just read the slot and its account entry (cancel's owner check)
+    /// shares those reads and their bounds checks.
     #[inline(always)]
-    fn remove_inline(&mut self, handle: u32) -> Removed {
-        let Slot { qty, level, prev, next, .. } = self.orders[handle as usize];
+    fn remove_inline(&mut self, handle: u32, id_at: IdAt) -> Removed {
+        let Slot { id, qty, acct, level, prev, next, side, bits, .. } =
+            self.orders[handle as usize];
+        let entry = &mut self.account_orders[acct as usize];
+        let account = entry.account;
+        entry.live -= 1;
+        let account_emptied = entry.live == 0;
+        if account_emptied {
+            entry.orders.clear();
+        }
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
         if prev == NIL {
@@ -1333,25 +1357,43 @@ impl Book {
         }
         lvl.count -= 1;
         lvl.total -= qty;
-        let emptied = lvl.count == 0;
+        let level_emptied = lvl.count == 0;
+        // The account entry no longer owns the slot (readers check this).
+        self.orders[handle as usize].acct = NIL;
         if prev != NIL {
             self.orders[prev as usize].next = next;
         }
         if next != NIL {
             self.orders[next as usize].prev = prev;
         }
-        if emptied {
+        let generation = &mut self.generations[handle as usize];
+        *generation = generation.wrapping_add(1);
+        match id_at {
+            IdAt::Lookup => {
+                self.ids.remove(id);
+            }
+            IdAt::Found(at) => self.ids.remove_found(at),
+        }
+        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+            self.unindex_options(handle, account);
+        }
+        self.free_orders.push(handle);
+        self.len -= 1;
+        if account_emptied {
+            self.accounts.remove(account);
+            self.free_accounts.push(acct);
+        }
+        if level_emptied {
             self.drop_level(level);
         }
-        self.len -= 1;
-        self.retire(handle)
+        Removed { id, qty, account, side }
     }
 
     /// Everything of a removal but the level: the account entry (dropped if it becomes
     /// empty), the indexes, the slot's generation, the free list. The caller unlinks the order
     /// from its level and counts it out of `len` (see [`Book::remove`], [`Book::settle_head`]).
     #[inline(always)]
-    fn retire(&mut self, handle: u32) -> Removed {
+    fn retire(&mut self, handle: u32, id_at: IdAt) -> Removed {
         // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
         let slot = &mut self.orders[handle as usize];
         let Slot { id, qty, acct, bits, side, .. } = *slot;
@@ -1369,7 +1411,12 @@ impl Book {
             self.free_accounts.push(acct);
         }
         // Indexes.
-        self.ids.remove(id);
+        match id_at {
+            IdAt::Lookup => {
+                self.ids.remove(id);
+            }
+            IdAt::Found(at) => self.ids.remove_found(at),
+        }
         if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.unindex_options(handle, account);
         }
