@@ -448,13 +448,20 @@ impl OrderIndex {
             // One aligned step: contiguous ring positions, no wrap inside it.
             let start = Self::pos(step);
             let run = &mut self.ring[start..start + ID_WINDOW_STEP as usize];
-            for (k, slot) in run.iter_mut().enumerate() {
-                if *slot != EMPTY {
-                    let handle = core::mem::replace(slot, EMPTY);
-                    self.table.insert(step + k as u64, handle);
-                    #[cfg(debug_assertions)]
-                    {
-                        self.in_ring -= 1;
+            // Eight entries at a time: a group with no live entry (all `EMPTY`, all bits set)
+            // is skipped after one combined test.
+            for (g, group) in run.chunks_exact_mut(8).enumerate() {
+                if group.iter().fold(EMPTY, |all, &v| all & v) == EMPTY {
+                    continue;
+                }
+                for (k, slot) in group.iter_mut().enumerate() {
+                    if *slot != EMPTY {
+                        let handle = core::mem::replace(slot, EMPTY);
+                        self.table.insert(step + (8 * g + k) as u64, handle);
+                        #[cfg(debug_assertions)]
+                        {
+                            self.in_ring -= 1;
+                        }
                     }
                 }
             }
