@@ -185,9 +185,10 @@ struct Level {
 
 /// The resting orders of one account, listed lazily.
 ///
-/// `orders` holds `(slot handle, slot generation)` pairs. Removing an order does not touch the
+/// `orders` holds `(slot handle, slot generation)` pairs. Removing an order does not search the
 /// list: it bumps the slot's generation (in the small `Book::generations` array) and decrements
-/// `live`, so a fill or a cancel writes no other order's slot. A listed pair is *current* while
+/// `live`, so a fill or a cancel writes no other order's slot (a cancel whose slot is named by
+/// the list's newest pair pops that pair, which costs nothing to find). A listed pair is *current* while
 /// the slot's generation still matches; stale pairs are dropped when the list reaches
 /// `2 * live + ACCOUNT_LIST_SLACK`, which bounds its length by twice the account's order limit
 /// and amortises the compaction to O(1) per order. Readers (cancel-all, `orders_of`) also require
@@ -1346,6 +1347,10 @@ impl Book {
         let account_emptied = entry.live == 0;
         if account_emptied {
             entry.orders.clear();
+        } else if entry.orders.last().is_some_and(|&(h, _)| h == handle) {
+            // The account's newest pair names this slot (a cancel of a recent order): it is
+            // stale from here on, so it is dropped now rather than left to the compaction.
+            entry.orders.pop();
         }
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
