@@ -274,9 +274,11 @@ pub(crate) const ID_WINDOW_STEP: u64 = 1 << 8;
 /// [`ID_WINDOW_STEP`] ids (so the newest id is at least `ID_WINDOW - ID_WINDOW_STEP` above the
 /// base), and the live entries it leaves behind move to the table: each id position is moved
 /// at most once, so sliding is amortised O(1) per id, a slide over consecutive ids scans one
-/// step (256 positions) at a time instead of a position per new id, and a single jump costs at
-/// most `ID_WINDOW` steps. Behaviour is a pure function of the operation sequence; any id
-/// works, only speed depends on the pattern.
+/// step (256 positions) at a time instead of a position per new id (eight positions at a time
+/// where none of them is live), and a single jump costs at most `ID_WINDOW` steps.
+/// [`OrderIndex::vacancy`] / [`OrderIndex::fill`] and [`OrderIndex::find`] /
+/// [`OrderIndex::remove_found`] let placing and cancelling look an id up once. Behaviour is a
+/// pure function of the operation sequence; any id works, only speed depends on the pattern.
 #[derive(Clone, Debug)]
 pub(crate) struct OrderIndex {
     /// A fixed-size array: positions are masked ids, so indexing needs no bounds check.
