@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
-use crate::index::{AccountIndex, OrderIndex};
+use crate::index::{AccountIndex, Found, OrderIndex};
 use crate::ladder::Ladder;
 use crate::{
     CancelReason, Event, Expiry, NewOrder, Reject, StpMode, TimeInForce, ORDERS_PER_BOOK_HARD_MAX,
@@ -185,9 +185,10 @@ struct Level {
 
 /// The resting orders of one account, listed lazily.
 ///
-/// `orders` holds `(slot handle, slot generation)` pairs. Removing an order does not touch the
+/// `orders` holds `(slot handle, slot generation)` pairs. Removing an order does not search the
 /// list: it bumps the slot's generation (in the small `Book::generations` array) and decrements
-/// `live`, so a fill or a cancel writes no other order's slot. A listed pair is *current* while
+/// `live`, so a fill or a cancel writes no other order's slot (a cancel whose slot is named by
+/// the list's newest pair pops that pair, which costs nothing to find). A listed pair is *current* while
 /// the slot's generation still matches; stale pairs are dropped when the list reaches
 /// `2 * live + ACCOUNT_LIST_SLACK`, which bounds its length by twice the account's order limit
 /// and amortises the compaction to O(1) per order. Readers (cancel-all, `orders_of`) also require
@@ -210,6 +211,14 @@ struct Removed {
     qty: u64,
     account: u32,
     side: Side,
+}
+
+/// How a removal finds the order's id in the id index: looked up again, or where the caller
+/// already found it ([`OrderIndex::find`]).
+#[derive(Clone, Copy, Debug)]
+enum IdAt {
+    Lookup,
+    Found(Found),
 }
 
 /// The incoming side of a match.
@@ -348,6 +357,23 @@ impl Book {
         order: &NewOrder,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
+        if self.try_place_plain(order, out) {
+            debug_assert!(self.is_uncrossed(), "book crossed after placing {order:?}");
+            return Ok(());
+        }
+        self.place_checked(now, order, out)
+    }
+
+    /// [`Book::place`] for every order the common case does not take: all checks in order,
+    /// then matching, resting or cancelling. Out of line, so that the common case keeps its
+    /// registers.
+    #[inline(never)]
+    fn place_checked(
+        &mut self,
+        now: Now,
+        order: &NewOrder,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Reject> {
         match self.check_new(now, order) {
             Ok((price, acct)) => {
                 self.execute_new(now, order, (price, acct), out);
@@ -359,6 +385,69 @@ impl Book {
                 Err(reason)
             }
         }
+    }
+
+    /// The common case of [`Book::place`] in one pass: a plain GTC limit order (no client id, no
+    /// expiry) that passes every check and does not cross rests at once, with the same events
+    /// and the same state as the general path ([`Book::check_new`], [`Book::execute_new`]).
+    /// Anything else returns `false` having changed nothing (other order types, any check that
+    /// fails, an id outside the id window's vacant positions, an account without an entry, a
+    /// crossing price), and the general path takes the order from the start. `now` plays no
+    /// part: the order cannot be expired and meets no maker.
+    #[inline(always)]
+    fn try_place_plain(&mut self, order: &NewOrder, out: &mut Vec<Event>) -> bool {
+        if order.tif != TimeInForce::Gtc
+            || order.client_id.is_some()
+            || order.expiry != Expiry::Never
+        {
+            return false;
+        }
+        let (side, price, qty) = (order.side, order.price.0, order.qty.0);
+        // `1..=MAX` each, as one comparison (zero wraps to `u64::MAX`).
+        if qty.wrapping_sub(1) >= QTY_LOTS_MAX || price.wrapping_sub(1) >= PRICE_TICKS_MAX {
+            return false;
+        }
+        let Some(vacancy) = self.ids.vacancy(order.id.0) else { return false };
+        let Some(acct) = self.accounts.get(order.account.0) else { return false };
+        let (live, len) = (self.account_orders[acct as usize].live, self.len);
+        if live >= self.limits.orders_per_account_max
+            || len >= self.limits.orders_per_book_max as usize
+        {
+            return false;
+        }
+        let level = self.ladder.find(price);
+        if level.is_none() && self.level_count >= self.limits.price_levels_max as usize {
+            return false;
+        }
+        if self
+            .best_of(side.opposite())
+            .is_some_and(|best| side.accepts(PriceTicks(price), PriceTicks(best)))
+        {
+            return false;
+        }
+        let level = match level {
+            Some(level) => level,
+            None => self.new_level(side, price),
+        };
+        let handle = self.link(order, (price, qty), level, (acct, live));
+        self.ids.fill(vacancy, handle);
+        // Below `orders_per_book_max` (checked above), so no overflow.
+        self.len = len + 1;
+        out.push(Event::Accepted {
+            id: order.id,
+            account: order.account,
+            side,
+            price: PriceTicks(price),
+            qty: order.qty,
+        });
+        out.push(Event::Resting {
+            id: order.id,
+            account: order.account,
+            side,
+            price: PriceTicks(price),
+            qty: order.qty,
+        });
+        true
     }
 
     /// Every check of a new order, in the specified order, without changing anything. Returns the
@@ -658,7 +747,7 @@ impl Book {
             t.rem -= qty;
             let maker_account = self.account_orders[maker_acct as usize].account;
             if qty == maker_qty {
-                self.retire(m);
+                self.retire(m, IdAt::Lookup);
                 gone = (gone.0 + 1, gone.1 + qty);
                 m = next;
             } else {
@@ -792,8 +881,24 @@ impl Book {
         id: OrderId,
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
-        let found = self.owned(account, self.ids.get(id.0));
-        self.cancel_found(found, Some(id), out)
+        // The id is looked up once: its removal reuses where it was found.
+        let Some((slot, at)) = self.ids.find(id.0) else {
+            out.push(Event::Rejected { id: Some(id), reason: Reject::UnknownOrder });
+            return Err(Reject::UnknownOrder);
+        };
+        if self.account_of(slot) != account.0 {
+            out.push(Event::Rejected { id: Some(id), reason: Reject::NotOwner });
+            return Err(Reject::NotOwner);
+        }
+        let order = self.remove_inline(slot, IdAt::Found(at));
+        out.push(Event::Cancelled {
+            id: OrderId(order.id),
+            account: AccountId(order.account),
+            side: order.side,
+            remaining: QtyLots(order.qty),
+            reason: CancelReason::User,
+        });
+        Ok(())
     }
 
     /// Cancels a live order of `account` by its client order id.
@@ -804,27 +909,9 @@ impl Book {
         out: &mut Vec<Event>,
     ) -> Result<(), Reject> {
         let found = self.owned(account, self.client_ids.get(&(account.0, client_id.0)).copied());
-        self.cancel_found(found, None, out)
-    }
-
-    fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
-        let slot = slot.ok_or(Reject::UnknownOrder)?;
-        if self.account_of(slot) != account.0 {
-            return Err(Reject::NotOwner);
-        }
-        Ok(slot)
-    }
-
-    #[inline(always)]
-    fn cancel_found(
-        &mut self,
-        found: Result<u32, Reject>,
-        id: Option<OrderId>,
-        out: &mut Vec<Event>,
-    ) -> Result<(), Reject> {
         match found {
             Ok(slot) => {
-                let order = self.remove_inline(slot);
+                let order = self.remove(slot);
                 out.push(Event::Cancelled {
                     id: OrderId(order.id),
                     account: AccountId(order.account),
@@ -835,10 +922,18 @@ impl Book {
                 Ok(())
             }
             Err(reason) => {
-                out.push(Event::Rejected { id, reason });
+                out.push(Event::Rejected { id: None, reason });
                 Err(reason)
             }
         }
+    }
+
+    fn owned(&self, account: AccountId, slot: Option<u32>) -> Result<u32, Reject> {
+        let slot = slot.ok_or(Reject::UnknownOrder)?;
+        if self.account_of(slot) != account.0 {
+            return Err(Reject::NotOwner);
+        }
+        Ok(slot)
     }
 
     /// Cancels every resting order of `account` (on `side` only, if given), in ascending order
@@ -1043,20 +1138,39 @@ impl Book {
     /// after matching).
     #[inline(always)]
     fn rest(&mut self, order: &NewOrder, (price, qty): (u64, u64), acct: u32) {
-        let account = order.account.0;
         let level = self.level_for(order.side, price);
+        let acct = if acct != NIL { acct } else { self.account_entry(order.account.0) };
+        let live = self.account_orders[acct as usize].live;
+        let handle = self.link(order, (price, qty), level, (acct, live));
+        self.ids.insert(order.id.0, handle);
+        self.len += 1;
+    }
+
+    /// The part of [`Book::rest`] after the level and the account entry are known: writes the
+    /// order's slot once, appends it to `level` and to account entry `acct`'s list (whose live
+    /// count is `live`, below the account's order limit) and indexes its options. Returns the
+    /// slot handle; the caller indexes the id and counts the order in `len`.
+    #[inline(always)]
+    fn link(
+        &mut self,
+        order: &NewOrder,
+        (price, qty): (u64, u64),
+        level: u32,
+        (acct, live): (u32, u32),
+    ) -> u32 {
+        let account = order.account.0;
         let handle = match self.free_orders.pop() {
             Some(h) => h,
             None => self.grow_slab(),
         };
-        let acct = if acct != NIL { acct } else { self.account_entry(account) };
         let generations = &self.generations;
         let entry = &mut self.account_orders[acct as usize];
-        if entry.orders.len() >= 2 * entry.live as usize + ACCOUNT_LIST_SLACK {
+        debug_assert_eq!(entry.live, live);
+        if entry.orders.len() >= 2 * live as usize + ACCOUNT_LIST_SLACK {
             compact(&mut entry.orders, generations);
         }
         entry.orders.push((handle, generations[handle as usize]));
-        entry.live += 1;
+        entry.live = live + 1;
         let lvl = &mut self.levels[level as usize];
         let prev = lvl.tail;
         if prev == NIL {
@@ -1085,11 +1199,10 @@ impl Book {
         if prev != NIL {
             self.orders[prev as usize].next = handle;
         }
-        self.ids.insert(order.id.0, handle);
         if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.index_options(handle, account);
         }
-        self.len += 1;
+        handle
     }
 
     /// A new slot at the end of the slab (free, written by the caller), when the free list is
@@ -1218,13 +1331,27 @@ impl Book {
     /// become empty (out of line; the cancel path inlines [`Book::remove_inline`]).
     #[inline(never)]
     fn remove(&mut self, handle: u32) -> Removed {
-        self.remove_inline(handle)
+        self.remove_inline(handle, IdAt::Lookup)
     }
 
-    /// [`Book::remove`], inlined. Reads the slot in place (no copy of the whole line).
+    /// [`Book::remove`], inlined. Reads what it needs of the slot once, before any write, so
+    /// that a caller that has just read the slot and its account entry (cancel's owner check)
+    /// shares those reads and their bounds checks.
     #[inline(always)]
-    fn remove_inline(&mut self, handle: u32) -> Removed {
-        let Slot { qty, level, prev, next, .. } = self.orders[handle as usize];
+    fn remove_inline(&mut self, handle: u32, id_at: IdAt) -> Removed {
+        let Slot { id, qty, acct, level, prev, next, side, bits, .. } =
+            self.orders[handle as usize];
+        let entry = &mut self.account_orders[acct as usize];
+        let account = entry.account;
+        entry.live -= 1;
+        let account_emptied = entry.live == 0;
+        if account_emptied {
+            entry.orders.clear();
+        } else if entry.orders.last().is_some_and(|&(h, _)| h == handle) {
+            // The account's newest pair names this slot (a cancel of a recent order): it is
+            // stale from here on, so it is dropped now rather than left to the compaction.
+            entry.orders.pop();
+        }
         // Level FIFO.
         let lvl = &mut self.levels[level as usize];
         if prev == NIL {
@@ -1235,25 +1362,43 @@ impl Book {
         }
         lvl.count -= 1;
         lvl.total -= qty;
-        let emptied = lvl.count == 0;
+        let level_emptied = lvl.count == 0;
+        // The account entry no longer owns the slot (readers check this).
+        self.orders[handle as usize].acct = NIL;
         if prev != NIL {
             self.orders[prev as usize].next = next;
         }
         if next != NIL {
             self.orders[next as usize].prev = prev;
         }
-        if emptied {
+        let generation = &mut self.generations[handle as usize];
+        *generation = generation.wrapping_add(1);
+        match id_at {
+            IdAt::Lookup => {
+                self.ids.remove(id);
+            }
+            IdAt::Found(at) => self.ids.remove_found(at),
+        }
+        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
+            self.unindex_options(handle, account);
+        }
+        self.free_orders.push(handle);
+        self.len -= 1;
+        if account_emptied {
+            self.accounts.remove(account);
+            self.free_accounts.push(acct);
+        }
+        if level_emptied {
             self.drop_level(level);
         }
-        self.len -= 1;
-        self.retire(handle)
+        Removed { id, qty, account, side }
     }
 
     /// Everything of a removal but the level: the account entry (dropped if it becomes
     /// empty), the indexes, the slot's generation, the free list. The caller unlinks the order
     /// from its level and counts it out of `len` (see [`Book::remove`], [`Book::settle_head`]).
     #[inline(always)]
-    fn retire(&mut self, handle: u32) -> Removed {
+    fn retire(&mut self, handle: u32, id_at: IdAt) -> Removed {
         // Destructure only what removal needs (a whole-slot copy costs a 64-byte memcpy).
         let slot = &mut self.orders[handle as usize];
         let Slot { id, qty, acct, bits, side, .. } = *slot;
@@ -1271,7 +1416,12 @@ impl Book {
             self.free_accounts.push(acct);
         }
         // Indexes.
-        self.ids.remove(id);
+        match id_at {
+            IdAt::Lookup => {
+                self.ids.remove(id);
+            }
+            IdAt::Found(at) => self.ids.remove_found(at),
+        }
         if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.unindex_options(handle, account);
         }

@@ -202,7 +202,9 @@ impl Ladder {
     }
 
     /// [`Ladder::get`], remembering the page for the next lookup outside the window.
-    #[inline]
+    /// Always inlined: the window case is a few instructions, and a call on the placing path
+    /// makes its caller spill.
+    #[inline(always)]
     pub(crate) fn find(&mut self, price: u64) -> Option<u32> {
         match self.window.offset(price) {
             Some(off) => self.window.level(off),

@@ -96,8 +96,12 @@
 //! # Layout (why it is fast)
 //! Orders live in a slab (`Vec` + free list) of 64-byte slots, one cache line each, linked into
 //! a doubly linked FIFO per price level, so cancel is O(1). A resting order's slot is written
-//! once, straight from the [`NewOrder`]. Each account has a lazily compacted list of its slots
-//! (removal writes no other order's slot), so cancel-all is O(orders of the account). Price
+//! once, straight from the [`NewOrder`]. The common order, a plain GTC limit order (no client
+//! id, no expiry) that passes every check and does not cross, is checked and rested in one pass
+//! (each index looked up once); any other order, or one that fails a check or crosses, takes the
+//! general path from the start, with the same checks, events and state either way. Each
+//! account has a lazily compacted list of its slots (removal writes no other order's slot), so
+//! cancel-all is O(orders of the account). Price
 //! levels are found through a dense window of 4,096 consecutive ticks (a flat array of level
 //! handles and a two-level occupancy bitmap, recentred when a new best level appears outside
 //! it) and, outside the window, through pages of 64 consecutive ticks, each page a fixed array

@@ -1299,3 +1299,94 @@ fn model_rejects_bad_limits_like_the_book() {
     assert_eq!(Book::new(big).err(), Model::new(big).err());
     assert_eq!(Book::new(zero).err(), Model::new(zero).err());
 }
+
+/// Plain GTC limit orders (the book's one-pass placing path) at every edge of that path, against
+/// the model: ids around the direct-mapped id window (its first and last position, just above
+/// it so that it slides, below it after a slide, duplicates, 0 and `u64::MAX`), an account's
+/// first order (no account entry yet), each limit reached exactly (account, book, levels, with
+/// an existing level still accepted at the level limit), crossing prices, invalid sizes and
+/// prices, and cancels that free room again.
+#[test]
+fn plain_limit_orders_at_the_edges_of_the_placing_path() {
+    const WINDOW: u64 = 1 << 16;
+    let limits = BookLimits {
+        orders_per_account_max: 3,
+        orders_per_book_max: 8,
+        price_levels_max: 5,
+        match_steps_max: 4,
+    };
+    let ids = [
+        1,
+        WINDOW - 1,
+        WINDOW,
+        WINDOW + 255,
+        WINDOW + 256,
+        WINDOW + 257,
+        2,
+        WINDOW,
+        0,
+        3 * WINDOW,
+        3 * WINDOW + 1,
+        WINDOW + 300,
+        u64::MAX,
+        u64::MAX - 1,
+        7,
+    ];
+    let mut ops = Vec::new();
+    for (k, &i) in ids.iter().enumerate() {
+        let k = k as u64;
+        let account = 1 + (k % 4) as u32;
+        // Bids at 96..=99 and asks at 101..=104: a few levels per side, some orders crossing
+        // (a bid at 102 or an ask at 98) every fifth order.
+        let (side, price) = match (k % 2, k % 5) {
+            (0, 4) => (Side::Buy, 102),
+            (1, 4) => (Side::Sell, 98),
+            (0, _) => (Side::Buy, 96 + k % 4),
+            _ => (Side::Sell, 101 + k % 4),
+        };
+        ops.push(Op::Place(NewOrder::limit(i, account, side, price, 1 + k % 3)));
+        if k % 6 == 5 {
+            ops.push(Op::Cancel { account: acc(account), id: id(i) });
+        }
+    }
+    // Invalid sizes and prices on the same path.
+    for (i, price, qty) in [(90, 100, 0), (91, 0, 1), (92, 100, QTY_LOTS_MAX + 1)] {
+        ops.push(Op::Place(NewOrder::limit(i, 1, Side::Buy, price, qty)));
+    }
+    ops.push(Op::Place(NewOrder::limit(93, 1, Side::Buy, PRICE_TICKS_MAX + 1, 1)));
+    ops.push(Op::Place(NewOrder::limit(94, 1, Side::Buy, PRICE_TICKS_MAX, 1)));
+    if let Err(e) = Harness::run(limits, &at(&ops)) {
+        panic!("{e}");
+    }
+    // The same sequence with room for everything: every order that does not cross rests.
+    if let Err(e) = Harness::run(BookLimits::default(), &at(&ops)) {
+        panic!("{e}");
+    }
+    // Each limit reached exactly by plain orders of accounts that already have an entry.
+    let limits = BookLimits { price_levels_max: 3, ..limits };
+    let ops = [
+        place(buy(1, A, 90, 1)),
+        place(buy(2, B, 90, 1)),
+        place(buy(3, A, 91, 1)),
+        place(sell(4, A, 100, 1)),
+        // Level limit: a new price is rejected, an existing one still taken.
+        place(buy(5, B, 92, 1)),
+        place(buy(6, B, 91, 1)),
+        // Account limit.
+        place(buy(7, A, 90, 1)),
+        place(sell(8, 3, 100, 1)),
+        place(sell(9, 3, 100, 1)),
+        place(sell(10, 3, 100, 1)),
+        // Book limit (8 orders), then room again after a cancel.
+        place(sell(11, B, 100, 1)),
+        Op::Cancel { account: acc(3), id: id(10) },
+        place(sell(12, B, 100, 1)),
+        // Crossing plain orders take the matching path.
+        Op::Cancel { account: acc(3), id: id(9) },
+        place(sell(13, 3, 90, 1)),
+        place(sell(14, 3, 91, 2)),
+    ];
+    if let Err(e) = Harness::run(limits, &at(&ops)) {
+        panic!("{e}");
+    }
+}
