@@ -1373,16 +1373,7 @@ impl Book {
         }
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
-        match id_at {
-            IdAt::Lookup => {
-                self.ids.remove(id);
-            }
-            IdAt::Found(at) => self.ids.remove_found(at),
-        }
-        if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
-            self.unindex_options(handle, account);
-        }
-        self.free_orders.push(handle);
+        self.unindex_and_free(handle, (id, id_at), bits, account);
         self.len -= 1;
         if account_emptied {
             self.accounts.remove(account);
@@ -1416,6 +1407,14 @@ impl Book {
             self.free_accounts.push(acct);
         }
         // Indexes.
+        self.unindex_and_free(handle, (id, id_at), bits, account);
+        Removed { id, qty, account, side }
+    }
+
+    /// The index part of a removal: the order's id (looked up again or where the caller found
+    /// it), its client-id and expiry entries if it has any, and its slot back on the free list.
+    #[inline(always)]
+    fn unindex_and_free(&mut self, handle: u32, (id, id_at): (u64, IdAt), bits: u8, account: u32) {
         match id_at {
             IdAt::Lookup => {
                 self.ids.remove(id);
@@ -1426,7 +1425,6 @@ impl Book {
             self.unindex_options(handle, account);
         }
         self.free_orders.push(handle);
-        Removed { id, qty, account, side }
     }
 
     /// Removes the client-id and expiry index entries of the order in slot `handle` (owned by
