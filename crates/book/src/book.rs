@@ -213,6 +213,29 @@ struct Removed {
     side: Side,
 }
 
+impl Removed {
+    /// The event of a removed order cancelled for `reason`.
+    fn cancelled(&self, reason: CancelReason) -> Event {
+        Event::Cancelled {
+            id: OrderId(self.id),
+            account: AccountId(self.account),
+            side: self.side,
+            remaining: QtyLots(self.qty),
+            reason,
+        }
+    }
+
+    /// The event of a removed order that expired.
+    fn expired(&self) -> Event {
+        Event::Expired {
+            id: OrderId(self.id),
+            account: AccountId(self.account),
+            side: self.side,
+            remaining: QtyLots(self.qty),
+        }
+    }
+}
+
 /// How a removal finds the order's id in the id index: looked up again, or where the caller
 /// already found it ([`OrderIndex::find`]).
 #[derive(Clone, Copy, Debug)]
@@ -891,13 +914,7 @@ impl Book {
             return Err(Reject::NotOwner);
         }
         let order = self.remove_inline(slot, IdAt::Found(at));
-        out.push(Event::Cancelled {
-            id: OrderId(order.id),
-            account: AccountId(order.account),
-            side: order.side,
-            remaining: QtyLots(order.qty),
-            reason: CancelReason::User,
-        });
+        out.push(order.cancelled(CancelReason::User));
         Ok(())
     }
 
@@ -911,14 +928,7 @@ impl Book {
         let found = self.owned(account, self.client_ids.get(&(account.0, client_id.0)).copied());
         match found {
             Ok(slot) => {
-                let order = self.remove(slot);
-                out.push(Event::Cancelled {
-                    id: OrderId(order.id),
-                    account: AccountId(order.account),
-                    side: order.side,
-                    remaining: QtyLots(order.qty),
-                    reason: CancelReason::User,
-                });
+                out.push(self.remove(slot).cancelled(CancelReason::User));
                 Ok(())
             }
             Err(reason) => {
@@ -954,14 +964,7 @@ impl Book {
             .collect();
         doomed.sort_unstable();
         for &(_, o) in &doomed {
-            let slot = self.remove(o);
-            out.push(Event::Cancelled {
-                id: OrderId(slot.id),
-                account,
-                side: slot.side,
-                remaining: QtyLots(slot.qty),
-                reason: CancelReason::User,
-            });
+            out.push(self.remove(o).cancelled(CancelReason::User));
         }
         doomed.len() as u32
     }
@@ -1077,13 +1080,7 @@ impl Book {
                 debug_assert!(false, "expiry index names a missing order");
                 break;
             };
-            let order = self.remove(slot);
-            out.push(Event::Expired {
-                id: OrderId(order.id),
-                account: AccountId(order.account),
-                side: order.side,
-                remaining: QtyLots(order.qty),
-            });
+            out.push(self.remove(slot).expired());
             removed += 1;
         }
         removed
