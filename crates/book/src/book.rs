@@ -2,6 +2,7 @@
 //! this file follows it section by section.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hint::select_unpredictable;
 
 use novation_types::{AccountId, ClientOrderId, Notional, Now, OrderId, PriceTicks, QtyLots, Side};
 
@@ -442,10 +443,13 @@ impl Book {
         if level.is_none() && self.level_count >= self.limits.price_levels_max as usize {
             return false;
         }
-        if self
-            .best_of(side.opposite())
-            .is_some_and(|best| side.accepts(PriceTicks(price), PriceTicks(best)))
-        {
+        // A buy crosses at or above the best ask, a sell at or below the best bid. Computed
+        // without a branch on the side: the flow's sides are random, so a branch here would be
+        // mispredicted about half the time (prices are at least 1 and below `u64::MAX`, so the
+        // stand-ins for a missing best never cross).
+        let buy = side == Side::Buy;
+        let opposite = select_unpredictable(buy, self.best_ask, self.best_bid);
+        if opposite.is_some_and(|best| (price == best) | ((price > best) == buy)) {
             return false;
         }
         let level = match level {
@@ -1344,30 +1348,27 @@ impl Book {
         let account_emptied = entry.live == 0;
         if account_emptied {
             entry.orders.clear();
-        } else if entry.orders.last().is_some_and(|&(h, _)| h == handle) {
-            // The account's newest pair names this slot (a cancel of a recent order): it is
-            // stale from here on, so it is dropped now rather than left to the compaction.
-            entry.orders.pop();
+        } else {
+            // If the account's newest pair names this slot (a cancel of a recent order), it
+            // is stale from here on, so it is dropped now rather than left to the compaction.
+            // Without a branch on the outcome (it is close to random).
+            let newest = entry.orders.last().is_some_and(|&(h, _)| h == handle);
+            let len = entry.orders.len() - usize::from(newest);
+            entry.orders.truncate(len);
         }
-        // Level FIFO.
+        // Level FIFO. Written without branches on the order's place in its level (near the
+        // back for most cancels, but not predictably): a missing neighbour's link is written
+        // to the removed slot itself, which is free from here on.
         let lvl = &mut self.levels[level as usize];
-        if prev == NIL {
-            lvl.head = next;
-        }
-        if next == NIL {
-            lvl.tail = prev;
-        }
+        lvl.head = select_unpredictable(prev == NIL, next, lvl.head);
+        lvl.tail = select_unpredictable(next == NIL, prev, lvl.tail);
         lvl.count -= 1;
         lvl.total -= qty;
         let level_emptied = lvl.count == 0;
         // The account entry no longer owns the slot (readers check this).
         self.orders[handle as usize].acct = NIL;
-        if prev != NIL {
-            self.orders[prev as usize].next = next;
-        }
-        if next != NIL {
-            self.orders[next as usize].prev = prev;
-        }
+        self.orders[select_unpredictable(prev == NIL, handle, prev) as usize].next = next;
+        self.orders[select_unpredictable(next == NIL, handle, next) as usize].prev = prev;
         let generation = &mut self.generations[handle as usize];
         *generation = generation.wrapping_add(1);
         self.unindex_and_free(handle, (id, id_at), bits, account);
@@ -1600,7 +1601,16 @@ fn check_size_and_price(qty: QtyLots, price: PriceTicks) -> Result<(), Reject> {
 /// ACCOUNT_LIST_SLACK`; out of line (it runs once per `live + ACCOUNT_LIST_SLACK` pushes).
 #[inline(never)]
 fn compact(list: &mut Vec<(u32, u32)>, generations: &[u32]) {
-    list.retain(|&(o, g)| generations[o as usize] == g);
+    // Without a branch on the outcome: whether a pair is stale is close to random, and
+    // `Vec::retain`'s branch on it was mispredicted about nine times per compaction. Every
+    // pair is written at the kept prefix's end, which advances only past a live one.
+    let mut kept = 0;
+    for i in 0..list.len() {
+        let (o, g) = list[i];
+        list[kept] = (o, g);
+        kept += usize::from(generations[o as usize] == g);
+    }
+    list.truncate(kept);
 }
 
 /// The packed option flags of a new order and its expiry value (0 for `Never`).

@@ -365,7 +365,7 @@ impl Ladder {
     /// inside the window.
     pub(crate) fn check(&self) -> Result<(), String> {
         let window = &self.window;
-        if window.base % PAGE_TICKS != 0 || window.base > WINDOW_BASE_MAX {
+        if !window.base.is_multiple_of(PAGE_TICKS) || window.base > WINDOW_BASE_MAX {
             return Err(format!("ladder: window base {} misaligned", window.base));
         }
         for (w, &bits) in window.occupied.iter().enumerate() {

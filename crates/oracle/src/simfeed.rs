@@ -333,7 +333,7 @@ impl SimFeed {
         while self.cursor_step < step {
             self.cursor_step += 1;
             self.cursor_log += self.increment(self.cursor_step);
-            if self.cursor_step % CHECKPOINT_EVERY == 0
+            if self.cursor_step.is_multiple_of(CHECKPOINT_EVERY)
                 && self.cursor_step / CHECKPOINT_EVERY == self.checkpoints.len() as u64
             {
                 self.checkpoints.push(self.cursor_log);

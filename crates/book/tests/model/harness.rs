@@ -176,7 +176,7 @@ impl Harness {
         let before = snapshot(&self.book);
         self.events.clear();
         self.model_events.clear();
-        let direct = self.log.len() % 2 == 0; // alternate: direct calls and `Book::apply`
+        let direct = self.log.len().is_multiple_of(2); // alternate: direct calls and `Book::apply`
         let (rb, rm) = if direct {
             (
                 call(&mut self.book, now, op, &mut self.events),
@@ -214,7 +214,7 @@ impl Harness {
         self.book
             .check_invariants()
             .map_err(|e| self.fail(format!("book.check_invariants() after {op:?}: {e}")))?;
-        if self.log.len() % self.full_every.max(1) != 0 {
+        if !self.log.len().is_multiple_of(self.full_every.max(1)) {
             return Ok(());
         }
         self.compare(op).map_err(|e| self.fail(format!("after {op:?}: {e}")))?;
