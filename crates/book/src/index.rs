@@ -7,6 +7,8 @@
 //! can depend on hash order (ADR 0002). Its behaviour is a pure function of the sequence of
 //! inserts and removes.
 
+use std::hint::select_unpredictable;
+
 /// A key the table can hash: a fixed, platform-independent 64-bit mix.
 pub(crate) trait TableKey: Copy + Eq + Default {
     /// A well-mixed 64-bit hash; the table uses its high bits.
@@ -174,10 +176,11 @@ impl<K: TableKey> IndexTable<K> {
             // `e` may move to `hole` iff its home is not in the cyclic range (hole, j].
             let dist_home = j.wrapping_sub(home) & mask;
             let dist_hole = j.wrapping_sub(hole) & mask;
-            if dist_home >= dist_hole {
-                self.entries[hole] = e;
-                hole = j;
-            }
+            // Without a branch on it (close to random): an entry that stays is rewritten in
+            // place.
+            let moves = dist_home >= dist_hole;
+            self.entries[select_unpredictable(moves, hole, j)] = e;
+            hole = select_unpredictable(moves, j, hole);
             j = (j + 1) & mask;
         }
         self.entries[hole] = Entry { key: K::default(), val: EMPTY };
@@ -450,20 +453,23 @@ impl OrderIndex {
             // One aligned step: contiguous ring positions, no wrap inside it.
             let start = Self::pos(step);
             let run = &mut self.ring[start..start + ID_WINDOW_STEP as usize];
-            // Eight entries at a time: a group with no live entry (all `EMPTY`, all bits set)
-            // is skipped after one combined test.
-            for (g, group) in run.chunks_exact_mut(8).enumerate() {
-                if group.iter().fold(EMPTY, |all, &v| all & v) == EMPTY {
-                    continue;
+            // Sixty-four entries at a time: a mask of the live ones is built without a branch
+            // (vectorised compares), then only its set bits are visited, so the only branches
+            // are one per live entry and one per group, not one per entry (which live entries
+            // fall out of the window is close to random, so those were mostly mispredicted).
+            for (g, group) in run.chunks_exact_mut(64).enumerate() {
+                let mut live = 0u64;
+                for (b, eight) in group.chunks_exact(8).enumerate() {
+                    live |= u64::from(live_bits(eight)) << (8 * b);
                 }
-                for (k, slot) in group.iter_mut().enumerate() {
-                    if *slot != EMPTY {
-                        let handle = core::mem::replace(slot, EMPTY);
-                        self.table.insert(step + (8 * g + k) as u64, handle);
-                        #[cfg(debug_assertions)]
-                        {
-                            self.in_ring -= 1;
-                        }
+                while live != 0 {
+                    let k = live.trailing_zeros() as usize;
+                    live &= live - 1;
+                    let handle = core::mem::replace(&mut group[k], EMPTY);
+                    self.table.insert(step + (64 * g + k) as u64, handle);
+                    #[cfg(debug_assertions)]
+                    {
+                        self.in_ring -= 1;
                     }
                 }
             }
@@ -495,11 +501,38 @@ impl OrderIndex {
     }
 }
 
+/// Bit `j` set iff `eight[j]` is not `EMPTY` (`eight` holds 8 ring entries): the eight
+/// comparisons become one byte each, and one multiplication gathers the bytes' low bits into
+/// the top byte (bit `8i + 7(7 - i) + 7 = 56 + i` for byte `i`; no two partial products share a
+/// bit, so nothing carries). No branch, and the compiler vectorises the comparisons.
+#[inline(always)]
+fn live_bits(eight: &[u32]) -> u8 {
+    let mut bytes = [0u8; 8];
+    for (byte, &v) in bytes.iter_mut().zip(eight) {
+        *byte = u8::from(v != EMPTY);
+    }
+    (u64::from_le_bytes(bytes).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn live_bits_names_every_live_entry() {
+        for pattern in 0..=u8::MAX {
+            let eight: Vec<u32> =
+                (0..8).map(|j| if pattern >> j & 1 == 1 { j * 1_000 } else { EMPTY }).collect();
+            assert_eq!(live_bits(&eight), pattern, "pattern {pattern:08b}");
+        }
+        // Handles of any value count as live, `EMPTY`'s neighbours included.
+        assert_eq!(
+            live_bits(&[EMPTY - 1, 0, EMPTY, 1, EMPTY, EMPTY, u32::MAX >> 1, 7]),
+            0b1100_1011
+        );
+    }
 
     #[test]
     fn insert_get_remove() {
