@@ -111,6 +111,11 @@ pub struct Impact {
 
 /// "No link" in the intrusive lists and free handles.
 const NIL: u32 = u32::MAX;
+/// What [`Book::best`] holds for an empty side: 0 for bids, `u64::MAX` for asks. No order has
+/// either price (prices are `1..=PRICE_TICKS_MAX`), and neither crosses any price, so the
+/// placing path's crossing test needs no emptiness check.
+const NO_BEST: [u64; 2] = [0, u64::MAX];
+const _: () = assert!(Side::Buy as usize == 0 && Side::Sell as usize == 1);
 
 const HAS_CLIENT_ID: u8 = 1;
 const REDUCE_ONLY: u8 = 2;
@@ -317,8 +322,9 @@ pub struct Book {
     free_levels: Vec<u32>,
     level_count: usize,
     ladder: Ladder,
-    best_bid: Option<u64>,
-    best_ask: Option<u64>,
+    /// The best price of each side, indexed by `Side as usize` (bid, ask), or the side's entry
+    /// of [`NO_BEST`] when it is empty (see [`Book::best_of`]).
+    best: [u64; 2],
     by_height: BTreeSet<(u64, u64)>,
     by_time: BTreeSet<(u64, u64)>,
 }
@@ -357,8 +363,7 @@ impl Book {
             free_levels: Vec::new(),
             level_count: 0,
             ladder: Ladder::new(),
-            best_bid: None,
-            best_ask: None,
+            best: NO_BEST,
             by_height: BTreeSet::new(),
             by_time: BTreeSet::new(),
         }
@@ -447,9 +452,10 @@ impl Book {
         // without a branch on the side: the flow's sides are random, so a branch here would be
         // mispredicted about half the time (prices are at least 1 and below `u64::MAX`, so the
         // stand-ins for a missing best never cross).
+        // An empty opposite side's stand-in never crosses: no price is 0 or above 2^40.
         let buy = side == Side::Buy;
-        let opposite = select_unpredictable(buy, self.best_ask, self.best_bid);
-        if opposite.is_some_and(|best| (price == best) | ((price > best) == buy)) {
+        let opposite = self.best[side as usize ^ 1];
+        if (price == opposite) | ((price > opposite) == buy) {
             return false;
         }
         let level = match level {
@@ -1096,17 +1102,15 @@ impl Book {
     /// The cheap half of the "never crossed" invariant, asserted after every match in debug
     /// builds (the full check is [`Book::check_invariants`]).
     fn is_uncrossed(&self) -> bool {
-        match (self.best_bid, self.best_ask) {
+        match (self.best_of(Side::Buy), self.best_of(Side::Sell)) {
             (Some(b), Some(a)) => b < a,
             _ => true,
         }
     }
 
     fn best_of(&self, side: Side) -> Option<u64> {
-        match side {
-            Side::Buy => self.best_bid,
-            Side::Sell => self.best_ask,
-        }
+        let best = self.best[side as usize];
+        (best != NO_BEST[side as usize]).then_some(best)
     }
 
     /// The next occupied price after `price` going away from the top of `side`'s book.
@@ -1174,9 +1178,7 @@ impl Book {
         entry.live = live + 1;
         let lvl = &mut self.levels[level as usize];
         let prev = lvl.tail;
-        if prev == NIL {
-            lvl.head = handle;
-        }
+        lvl.head = select_unpredictable(prev == NIL, handle, lvl.head);
         lvl.tail = handle;
         lvl.count += 1;
         lvl.total += qty;
@@ -1196,10 +1198,10 @@ impl Book {
             stp: order.stp,
             bits,
         };
+        // The previous tail's forward link, written without a branch on whether the level was
+        // empty: then the write goes to the new slot itself, which is written just after.
+        self.orders[select_unpredictable(prev == NIL, handle, prev) as usize].next = handle;
         self.orders[handle as usize] = slot;
-        if prev != NIL {
-            self.orders[prev as usize].next = handle;
-        }
         if bits & (HAS_CLIENT_ID | EXPIRES_BY_HEIGHT | EXPIRES_BY_TIME) != 0 {
             self.index_options(handle, account);
         }
@@ -1270,12 +1272,8 @@ impl Book {
             }
         };
         self.level_count += 1;
-        let best = match side {
-            Side::Buy => &mut self.best_bid,
-            Side::Sell => &mut self.best_ask,
-        };
-        if best.is_none_or(|b| side.is_better(PriceTicks(price), PriceTicks(b))) {
-            *best = Some(price);
+        if self.best_of(side).is_none_or(|b| side.is_better(PriceTicks(price), PriceTicks(b))) {
+            self.best[side as usize] = price;
             // A new best outside the ladder's dense window: the market moved, the window
             // follows it (bounded work; see `ladder`).
             if !self.ladder.in_window(price) {
@@ -1445,14 +1443,9 @@ impl Book {
         self.ladder.remove(price);
         self.free_levels.push(handle);
         self.level_count -= 1;
-        match side {
-            Side::Buy if self.best_bid == Some(price) => {
-                self.best_bid = self.next_level_away(Side::Buy, price);
-            }
-            Side::Sell if self.best_ask == Some(price) => {
-                self.best_ask = self.next_level_away(Side::Sell, price);
-            }
-            _ => {}
+        if self.best[side as usize] == price {
+            let next = self.next_level_away(side, price);
+            self.best[side as usize] = next.unwrap_or(NO_BEST[side as usize]);
         }
     }
 
@@ -1466,12 +1459,12 @@ impl Book {
 
     /// The best bid level.
     pub fn best_bid(&self) -> Option<LevelView> {
-        self.best_bid.map(|p| self.level_view(p))
+        self.best_of(Side::Buy).map(|p| self.level_view(p))
     }
 
     /// The best ask level.
     pub fn best_ask(&self) -> Option<LevelView> {
-        self.best_ask.map(|p| self.level_view(p))
+        self.best_of(Side::Sell).map(|p| self.level_view(p))
     }
 
     /// The first `levels` levels of `side`, best first (L2).
@@ -1651,11 +1644,10 @@ impl Book {
                 return Err(format!("crossed book: bid {b} >= ask {a}"));
             }
         }
-        if bids.last().copied() != self.best_bid || asks.first().copied() != self.best_ask {
+        let (best_bid, best_ask) = (self.best_of(Side::Buy), self.best_of(Side::Sell));
+        if bids.last().copied() != best_bid || asks.first().copied() != best_ask {
             return Err(format!(
-                "best prices cached as {:?}/{:?}, ladder says {:?}/{:?}",
-                self.best_bid,
-                self.best_ask,
+                "best prices cached as {best_bid:?}/{best_ask:?}, ladder says {:?}/{:?}",
                 bids.last(),
                 asks.first()
             ));
