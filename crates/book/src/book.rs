@@ -449,10 +449,9 @@ impl Book {
             return false;
         }
         // A buy crosses at or above the best ask, a sell at or below the best bid. Computed
-        // without a branch on the side: the flow's sides are random, so a branch here would be
-        // mispredicted about half the time (prices are at least 1 and below `u64::MAX`, so the
-        // stand-ins for a missing best never cross).
-        // An empty opposite side's stand-in never crosses: no price is 0 or above 2^40.
+        // without a branch on the side: sides arrive in no predictable order, so a branch here
+        // was mispredicted about half the time. An empty opposite side's stand-in (`NO_BEST`)
+        // never crosses: no price is 0 or above 2^40.
         let buy = side == Side::Buy;
         let opposite = self.best[side as usize ^ 1];
         if (price == opposite) | ((price > opposite) == buy) {
