@@ -43,6 +43,12 @@
 //! needs to index positions by trigger price. Rounding is therefore in the protocol's favour by
 //! construction: at `p_l` the position *is* below maintenance.
 //!
+//! `p_l` lies on the safe side of `p_b` (or on it) exactly when the position is liquidatable at
+//! `p_b`. Equity at `p_b` is below one tick's move `q·a`, so that holds whenever `MM(q·p_b·a) ≥
+//! q·a`, i.e. whenever a tick is worth less than the maintenance fraction of the price. A market
+//! whose tick is coarser than that (a price of a few ticks) lets a position go from healthy to
+//! bankrupt in one tick; its liquidation then closes at a deficit, which the waterfall covers.
+//!
 //! # Takeover auction
 //! A position the book could not absorb is offered at a price that moves linearly from `start`
 //! (the mark when the auction opens) to `end` (the bankruptcy price) over `N` blocks, then stays

@@ -230,8 +230,12 @@ fn adl_ranks_by_profit_times_leverage_then_size_then_account() {
 
 proptest! {
     /// The liquidation price brackets the predicate to the tick, for both sides, on a
-    /// three-tier table; and a long's liquidation price sits strictly above its bankruptcy
-    /// price (a short's strictly below) whenever both exist.
+    /// three-tier table. A long's liquidation price sits at or above its bankruptcy price (a
+    /// short's at or below) exactly when the position is liquidatable at its bankruptcy price,
+    /// and that is guaranteed when the requirement there is at least one tick's move of equity
+    /// (`q·a`): equity at the bankruptcy price is below `q·a`. With a coarser tick the position
+    /// can go from healthy to bankrupt in one tick (regression: short 1 lot at 1 tick, 2 atoms
+    /// per tick-lot, collateral 1: healthy at 1, bankrupt at 2).
     #[test]
     fn liquidation_price_is_the_exact_trigger(
         long in any::<bool>(),
@@ -251,6 +255,11 @@ proptest! {
         let p = pos(side, qty, v.0, v.0 / i128::from(lev));
         let liq = p.liquidation_price(&s, &t).unwrap();
         let bk = p.bankruptcy_price(&s).unwrap();
+        let qa = i128::from(qty) * i128::from(s.quote_atoms_per_tick_lot());
+        let fine_tick = |at: PriceTicks| {
+            let n = s.notional(at, QtyLots(qty)).unwrap();
+            t.maintenance_margin(n).unwrap().0 >= qa
+        };
         if let Some(l) = liq {
             prop_assert!(p.is_liquidatable_at(l, &s, &t).unwrap());
             match side {
@@ -258,7 +267,10 @@ proptest! {
                     if l.0 < u64::MAX {
                         prop_assert!(!p.is_liquidatable_at(PriceTicks(l.0 + 1), &s, &t).unwrap());
                     }
-                    prop_assert!(bk <= l);
+                    prop_assert_eq!(bk <= l, p.is_liquidatable_at(bk, &s, &t).unwrap());
+                    if fine_tick(bk) {
+                        prop_assert!(bk <= l);
+                    }
                     if p.collateral >= t.initial_margin(v).unwrap() {
                         prop_assert!(l.0 < entry, "opened within initial margin: triggers below entry");
                     }
@@ -267,7 +279,10 @@ proptest! {
                     if l.0 > 0 {
                         prop_assert!(!p.is_liquidatable_at(PriceTicks(l.0 - 1), &s, &t).unwrap());
                     }
-                    prop_assert!(bk >= l);
+                    prop_assert_eq!(bk >= l, p.is_liquidatable_at(bk, &s, &t).unwrap());
+                    if fine_tick(bk) {
+                        prop_assert!(bk >= l);
+                    }
                     if p.collateral >= t.initial_margin(v).unwrap() {
                         prop_assert!(l.0 > entry, "opened within initial margin: triggers above entry");
                     }
