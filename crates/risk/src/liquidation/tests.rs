@@ -255,11 +255,13 @@ proptest! {
         let p = pos(side, qty, v.0, v.0 / i128::from(lev));
         let liq = p.liquidation_price(&s, &t).unwrap();
         let bk = p.bankruptcy_price(&s).unwrap();
+        // The requirement at the bankruptcy price is at least one tick's move of equity.
         let qa = i128::from(qty) * i128::from(s.quote_atoms_per_tick_lot());
-        let fine_tick = |at: PriceTicks| {
-            let n = s.notional(at, QtyLots(qty)).unwrap();
-            t.maintenance_margin(n).unwrap().0 >= qa
-        };
+        let fine_tick = t.maintenance_margin(s.notional(bk, QtyLots(qty)).unwrap()).unwrap().0 >= qa;
+        let at_bk = p.is_liquidatable_at(bk, &s, &t).unwrap();
+        if fine_tick {
+            prop_assert!(at_bk, "a fine tick puts the bankruptcy price inside the trigger");
+        }
         if let Some(l) = liq {
             prop_assert!(p.is_liquidatable_at(l, &s, &t).unwrap());
             match side {
@@ -267,10 +269,7 @@ proptest! {
                     if l.0 < u64::MAX {
                         prop_assert!(!p.is_liquidatable_at(PriceTicks(l.0 + 1), &s, &t).unwrap());
                     }
-                    prop_assert_eq!(bk <= l, p.is_liquidatable_at(bk, &s, &t).unwrap());
-                    if fine_tick(bk) {
-                        prop_assert!(bk <= l);
-                    }
+                    prop_assert_eq!(bk <= l, at_bk);
                     if p.collateral >= t.initial_margin(v).unwrap() {
                         prop_assert!(l.0 < entry, "opened within initial margin: triggers below entry");
                     }
@@ -279,10 +278,7 @@ proptest! {
                     if l.0 > 0 {
                         prop_assert!(!p.is_liquidatable_at(PriceTicks(l.0 - 1), &s, &t).unwrap());
                     }
-                    prop_assert_eq!(bk >= l, p.is_liquidatable_at(bk, &s, &t).unwrap());
-                    if fine_tick(bk) {
-                        prop_assert!(bk >= l);
-                    }
+                    prop_assert_eq!(bk >= l, at_bk);
                     if p.collateral >= t.initial_margin(v).unwrap() {
                         prop_assert!(l.0 > entry, "opened within initial margin: triggers above entry");
                     }
