@@ -739,6 +739,10 @@ fn arb_moving_step() -> impl Strategy<Value = (i64, StepSpec)> {
     (drift, prop_oneof![40 => arb_churn_step(), 1 => far])
 }
 
+/// Ticks around a scheduled jump's new base inside which resting orders on the crossed side are
+/// cancelled (wider than any offset `arb_churn_step` draws).
+const JUMP_MARGIN: u64 = 1_000;
+
 /// A market that moves: the grid's base drifts and jumps by thousands of ticks while hundreds of
 /// orders rest, so new best prices appear inside and outside the ladder's dense window, the
 /// window recentres with levels on both sides of it, and orders at prices 1 and
@@ -755,19 +759,38 @@ fn book_matches_model_with_a_moving_market() {
         let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
         let mut now = Now::new(10, 1_000_000);
         let (mut lowest, mut highest) = (u64::MAX, 0);
-        // Besides the random drift, two scheduled jumps (a third of the way: up 12,000 ticks;
-        // two thirds: down 24,000), so every case moves far whatever the draws.
+        // Besides the random drift, two scheduled jumps (a third of the way: to 160,000 ticks;
+        // two thirds: to 40,000), so every case moves far whatever the draws. A jump alone does
+        // not move the best prices: the new orders would cross the resting ones and trade
+        // against them for hundreds of steps (CI once saw a case whose best prices spanned only
+        // 15,000 ticks after both jumps). So at a jump every order the new prices would cross
+        // (bids above, asks below, the new base, with a margin wider than the orders' offsets)
+        // is cancelled through both books; the orders beyond the base stay, far outside the
+        // window once it follows the new prices.
         let (first_jump, second_jump) = (steps.len() / 3, steps.len() * 2 / 3);
         for (i, (drift, s)) in steps.iter().enumerate() {
-            let scheduled = match i {
-                _ if i == first_jump => 12_000,
-                _ if i == second_jump => -24_000,
-                _ => 0,
+            let jump_to = match i {
+                _ if i == first_jump => Some(160_000),
+                _ if i == second_jump => Some(40_000),
+                _ => None,
             };
-            r.grid.base =
-                r.grid.base.saturating_add_signed(*drift + scheduled).clamp(10_000, 1 << 30);
             now.height += s.dh;
             now.time_ms += s.dt;
+            if let Some(base) = jump_to {
+                r.grid.base = base;
+                for o in h.model.all_orders() {
+                    let crossed = match o.side {
+                        Side::Buy => o.price.0.saturating_add(JUMP_MARGIN) > base,
+                        Side::Sell => o.price.0 < base + JUMP_MARGIN,
+                    };
+                    if crossed {
+                        let cancel = Op::Cancel { account: o.account, id: o.id };
+                        h.step(now, &cancel).map_err(TestCaseError::fail)?;
+                    }
+                }
+            } else {
+                r.grid.base = r.grid.base.saturating_add_signed(*drift).clamp(10_000, 1 << 30);
+            }
             let op = r.op(&h.model, now, &s.op);
             h.step(now, &op).map_err(TestCaseError::fail)?;
             for best in [h.model.best_bid(), h.model.best_ask()].into_iter().flatten() {
@@ -779,7 +802,11 @@ fn book_matches_model_with_a_moving_market() {
         }
         h.full_every = 1;
         h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
-        prop_assert!(highest.saturating_sub(lowest) > 20_000, "the market never moved far");
+        prop_assert!(
+            highest.saturating_sub(lowest) > 60_000,
+            "the market never moved far: best prices {lowest}..{highest}, {} steps",
+            steps.len()
+        );
         Ok(())
     });
     if let Err(e) = result {
