@@ -629,9 +629,13 @@ fn book_matches_model_on_random_sequences() {
 }
 
 fn arb_churn_step() -> impl Strategy<Value = StepSpec> {
+    arb_churn_step_among(40)
+}
+
+fn arb_churn_step_among(accounts: u32) -> impl Strategy<Value = StepSpec> {
     // Many accounts with spread-out ids, a big client-id space, prices over a few hundred ticks
     // (several ladder pages), mostly non-crossing placements so that hundreds of orders live.
-    let account = (0u32..40).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003);
+    let account = (0..accounts).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003);
     let place = (
         (prop_oneof![8 => Just(IdPick::Fresh), 2 => (1u64..=2_000).prop_map(IdPick::Raw)], account),
         (prop_oneof![1 => Just(None), 1 => (1u64..=64).prop_map(Some)], arb_side()),
@@ -664,8 +668,9 @@ fn arb_churn_step() -> impl Strategy<Value = StepSpec> {
         15 => any::<usize>().prop_map(|k| OpSpec::Cancel { id: IdPick::Live(k), account: AcctPick::Owner }),
         10 => (any::<usize>(), -30i8..=30, prop_oneof![Just(QtyPick::Same), (1u8..=5).prop_map(QtyPick::Smaller), (1u8..=5).prop_map(QtyPick::Bigger)])
             .prop_map(|(k, d, qty)| OpSpec::Modify { id: IdPick::Live(k), account: AcctPick::Owner, price: PricePick::Delta(d), qty }),
-        2 => (0u32..40).prop_map(|a| OpSpec::CancelAll { account: a.wrapping_mul(104_729) % 1_000_003, side: None }),
-        5 => ((0u32..40).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003), 1u64..=64)
+        2 => ((0..accounts), prop_oneof![Just(None), Just(Some(Side::Buy)), Just(Some(Side::Sell))])
+            .prop_map(|(a, side)| OpSpec::CancelAll { account: a.wrapping_mul(104_729) % 1_000_003, side }),
+        5 => ((0..accounts).prop_map(|a| a.wrapping_mul(104_729) % 1_000_003), 1u64..=64)
             .prop_map(|(account, client_id)| OpSpec::CancelByClientId { account, client_id }),
         5 => (0u32..=20).prop_map(|limit| OpSpec::Expire { limit }),
     ];
@@ -737,6 +742,42 @@ fn arb_moving_step() -> impl Strategy<Value = (i64, StepSpec)> {
         }
     });
     (drift, prop_oneof![40 => arb_churn_step(), 1 => far])
+}
+
+/// Churn among three accounts, so each holds dozens of live orders: account lists grow past
+/// one compaction window (at 20 live orders a list is compacted from 56 pairs) and are compacted a window at a time, from a cursor that wraps (with
+/// forty accounts a list rarely outgrows one window). Cancel-all and `orders_of` then read long
+/// lists with stale pairs in them; full query comparison every 10 operations.
+#[test]
+fn book_matches_model_with_deep_account_lists() {
+    let config =
+        Config { cases: cases(300) / 75 + 1, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new(config);
+    let strategy = prop::collection::vec(arb_churn_step_among(3), 2_000..3_000);
+    let result = runner.run(&strategy, |steps| {
+        let mut h = Harness::new(BookLimits::default()).map_err(TestCaseError::fail)?;
+        h.full_every = 10;
+        let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
+        let mut now = Now::new(10, 1_000_000);
+        let mut deepest = 0;
+        for s in &steps {
+            now.height += s.dh;
+            now.time_ms += s.dt;
+            let op = r.op(&h.model, now, &s.op);
+            h.step(now, &op).map_err(TestCaseError::fail)?;
+            for a in 0..3u32 {
+                let account = AccountId(a.wrapping_mul(104_729) % 1_000_003);
+                deepest = deepest.max(h.model.account_order_count(account));
+            }
+        }
+        h.full_every = 1;
+        h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
+        prop_assert!(deepest >= 20, "no account ever held 20 live orders: {}", deepest);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
 }
 
 /// Ticks around a scheduled jump's new base inside which resting orders on the crossed side are
