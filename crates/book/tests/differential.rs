@@ -745,9 +745,11 @@ fn arb_moving_step() -> impl Strategy<Value = (i64, StepSpec)> {
 }
 
 /// Churn among three accounts, so each holds dozens of live orders: account lists grow past
-/// one compaction window (at 20 live orders a list is compacted from 56 pairs) and are compacted a window at a time, from a cursor that wraps (with
-/// forty accounts a list rarely outgrows one window). Cancel-all and `orders_of` then read long
-/// lists with stale pairs in them; full query comparison every 10 operations.
+/// one compaction window (at 20 live orders a list is compacted from 56 pairs) and are
+/// compacted a window at a time, from a cursor that wraps, and in whole after a one-sided
+/// cancel-all (with forty accounts a list rarely outgrows one window). Cancel-all and
+/// `orders_of` then read long lists with stale pairs in them; full query comparison every 10
+/// operations.
 #[test]
 fn book_matches_model_with_deep_account_lists() {
     let config =
