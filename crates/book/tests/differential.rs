@@ -691,28 +691,39 @@ fn book_matches_model_under_churn() {
         prop::collection::vec(arb_churn_step(), 2_000..3_000),
     );
     let result = runner.run(&strategy, |(capacity, steps)| {
-        let grid = Grid { base: 100_000, step: 1 };
-        let mut h =
+        let h =
             Harness::with_capacity(BookLimits::default(), capacity).map_err(TestCaseError::fail)?;
-        h.full_every = 25;
-        let mut r = Resolver { next_fresh: 1_000_000, grid };
-        let mut now = Now::new(10, 1_000_000);
         let mut most = 0;
-        for s in &steps {
-            now.height += s.dh;
-            now.time_ms += s.dt;
-            let op = r.op(&h.model, now, &s.op);
-            h.step(now, &op).map_err(TestCaseError::fail)?;
-            most = most.max(h.model.len());
-        }
-        h.full_every = 1;
-        h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
+        run_churn(h, &steps, 25, |m| most = most.max(m.len()))?;
         prop_assert!(most >= 100, "churn never had many live orders: {}", most);
         Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Runs `steps` through `h` on a grid based at 100,000 ticks, comparing every query every
+/// `full_every` operations and showing the model to `after` after each one, then expires
+/// everything due with a full comparison.
+fn run_churn(
+    mut h: Harness,
+    steps: &[StepSpec],
+    full_every: usize,
+    mut after: impl FnMut(&Model),
+) -> Result<(), TestCaseError> {
+    h.full_every = full_every;
+    let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
+    let mut now = Now::new(10, 1_000_000);
+    for s in steps {
+        now.height += s.dh;
+        now.time_ms += s.dt;
+        let op = r.op(&h.model, now, &s.op);
+        h.step(now, &op).map_err(TestCaseError::fail)?;
+        after(&h.model);
+    }
+    h.full_every = 1;
+    h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)
 }
 
 fn arb_moving_step() -> impl Strategy<Value = (i64, StepSpec)> {
@@ -757,23 +768,14 @@ fn book_matches_model_with_deep_account_lists() {
     let mut runner = TestRunner::new(config);
     let strategy = prop::collection::vec(arb_churn_step_among(3), 2_000..3_000);
     let result = runner.run(&strategy, |steps| {
-        let mut h = Harness::new(BookLimits::default()).map_err(TestCaseError::fail)?;
-        h.full_every = 10;
-        let mut r = Resolver { next_fresh: 1_000_000, grid: Grid { base: 100_000, step: 1 } };
-        let mut now = Now::new(10, 1_000_000);
+        let h = Harness::new(BookLimits::default()).map_err(TestCaseError::fail)?;
         let mut deepest = 0;
-        for s in &steps {
-            now.height += s.dh;
-            now.time_ms += s.dt;
-            let op = r.op(&h.model, now, &s.op);
-            h.step(now, &op).map_err(TestCaseError::fail)?;
+        run_churn(h, &steps, 10, |m| {
             for a in 0..3u32 {
                 let account = AccountId(a.wrapping_mul(104_729) % 1_000_003);
-                deepest = deepest.max(h.model.account_order_count(account));
+                deepest = deepest.max(m.account_order_count(account));
             }
-        }
-        h.full_every = 1;
-        h.step(now, &Op::Expire { limit: 0 }).map_err(TestCaseError::fail)?;
+        })?;
         prop_assert!(deepest >= 20, "no account ever held 20 live orders: {}", deepest);
         Ok(())
     });
