@@ -1620,8 +1620,7 @@ impl AccountOrders {
         let kept = keep_current(list, start..end, generations);
         // Close the gap: the unexamined rest moves down behind the kept pairs (a few hundred
         // bytes at most), so the newest pair stays last.
-        list.copy_within(end..len, kept);
-        list.truncate(len - (end - kept));
+        list.drain(kept..end);
         self.cursor = kept as u32;
         if list.len() >= 2 * self.live as usize + ACCOUNT_LIST_SLACK + COMPACT_WINDOW {
             let all = list.len();
