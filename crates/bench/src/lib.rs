@@ -58,7 +58,7 @@ usage: book-bench [--seed N] [--runs N] [--resting N] [--ops N] [--quick] [--onl
   --ops N       timed operations (default 1000000)
   --quick       small sizes: 2000 resting, 20000 operations, 2 runs (sizes given after it win)
   --only LIST   run only these books (comma-separated: novation, matchcore, lobster, rust_ob,
-                orderbook-rs)
+                orderbook-rs, bare)
 ";
 
 impl Config {
@@ -122,7 +122,8 @@ impl Entry {
 /// The name of our book, as its adapter reports it.
 pub const OURS: &str = "novation";
 
-/// Every implementation, ours first.
+/// Every implementation: ours first, then the peers, then the calibration references
+/// ([`peers::REFERENCES`]).
 pub fn entries() -> Vec<Entry> {
     vec![
         Entry::of::<peers::Novation>(),
@@ -130,6 +131,7 @@ pub fn entries() -> Vec<Entry> {
         Entry::of::<peers::Lobster>(),
         Entry::of::<peers::RustOb>(),
         Entry::of::<peers::OrderbookRs>(),
+        Entry::of::<peers::Bare>(),
     ]
 }
 
@@ -213,6 +215,9 @@ pub struct Outcome {
     pub ratio: Option<f64>,
     /// The same against the fastest peer whose fills match the reference book.
     pub ratio_matching: Option<f64>,
+    /// The calibration reference `bare`'s median ops/s divided by the fastest peer's (the
+    /// issue quotes about 4.5 for such a book on this machine), if both ran.
+    pub bare_ratio: Option<f64>,
 }
 
 /// Runs the benchmark and writes the report to `out`; progress goes to `progress`.
@@ -269,7 +274,7 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
     let fastest = |matching_only: bool| {
         reports
             .iter()
-            .filter(|r| r.name != OURS && r.panic.is_none())
+            .filter(|r| r.name != OURS && !peers::is_reference(r.name) && r.panic.is_none())
             .filter(|r| !matching_only || r.fills_match(flow.expected))
             .map(Report::ops_per_s)
             .fold(None, |best: Option<f64>, x| Some(best.map_or(x, |b| b.max(x))))
@@ -277,7 +282,12 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
     let ours_ops = ours.filter(|r| r.panic.is_none()).map(Report::ops_per_s);
     let ratio = ours_ops.zip(fastest(false)).map(|(o, p)| o / p);
     let ratio_matching = ours_ops.zip(fastest(true)).map(|(o, p)| o / p);
-    let outcome = Outcome { reports, ours_ok, ratio, ratio_matching };
+    let bare_ops = reports
+        .iter()
+        .find(|r| r.name == peers::Bare::name() && r.panic.is_none())
+        .map(Report::ops_per_s);
+    let bare_ratio = bare_ops.zip(fastest(false)).map(|(b, p)| b / p);
+    let outcome = Outcome { reports, ours_ok, ratio, ratio_matching, bare_ratio };
     write_report(config, &flow, overhead, &outcome, out)?;
     Ok(outcome)
 }
@@ -378,6 +388,15 @@ fn write_report(
     }
     out.write_all(table.as_bytes())?;
     writeln!(out)?;
+    // The runs behind each median, in the order they ran (interleaved with the other books'),
+    // so that the spread of a noisy host shows next to the figure.
+    writeln!(out, "throughput runs (M ops/s, in run order):")?;
+    for r in &outcome.reports {
+        let runs: Vec<String> =
+            r.runs_ops_per_s.iter().map(|x| format!("{:.2}", x / 1e6)).collect();
+        writeln!(out, "  {:<13} {}", r.name, runs.join(" "))?;
+    }
+    writeln!(out)?;
     for r in &outcome.reports {
         if !r.fills_match(flow.expected) {
             let got = r.fills.map_or_else(
@@ -425,6 +444,8 @@ fn write_report(
         writeln!(out, "{line}")?;
     }
     let ratio = |r: Option<f64>| r.map_or_else(|| "n/a".to_string(), |r| format!("{r:.2}"));
+    // The calibration line: where the bare reference stood against the same peer in this run.
+    writeln!(out, "bare_ratio_vs_fastest_peer={}", ratio(outcome.bare_ratio))?;
     writeln!(out, "ratio_vs_fastest_matching_peer={}", ratio(outcome.ratio_matching))?;
     writeln!(out, "ratio_vs_fastest_peer={}", ratio(outcome.ratio))?;
     Ok(())

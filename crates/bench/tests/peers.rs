@@ -4,7 +4,9 @@
 
 use novation_bench::adapter::BookUnderTest;
 use novation_bench::flow::{generate, Fills, FlowConfig};
-use novation_bench::peers::{known_deviation, Lobster, Matchcore, Novation, OrderbookRs, RustOb};
+use novation_bench::peers::{
+    known_deviation, Bare, Lobster, Matchcore, Novation, OrderbookRs, RustOb,
+};
 use novation_bench::{replay, Config, QUICK};
 use novation_book::Side;
 
@@ -41,6 +43,11 @@ fn orderbook_rs_matches_reference_book() {
 }
 
 #[test]
+fn bare_reference_matches_reference_book() {
+    check::<Bare>(QUICK);
+}
+
+#[test]
 fn matchcore_deviates_as_documented() {
     check::<Matchcore>(QUICK);
 }
@@ -50,6 +57,7 @@ fn other_seeds_match_too() {
     for seed in [1, 7, 1234] {
         check::<Novation>(FlowConfig { seed, resting: 500, ops: 5_000 });
         check::<Lobster>(FlowConfig { seed, resting: 500, ops: 5_000 });
+        check::<Bare>(FlowConfig { seed, resting: 500, ops: 5_000 });
     }
 }
 
@@ -69,6 +77,7 @@ fn matchcore_trades_through_ioc_limit() {
     assert_eq!(run::<Lobster>(), correct);
     assert_eq!(run::<RustOb>(), correct);
     assert_eq!(run::<OrderbookRs>(), correct);
+    assert_eq!(run::<Bare>(), correct);
     assert_eq!(run::<Matchcore>(), Fills { qty: 8, notional: 83 });
 }
 
@@ -85,10 +94,20 @@ fn command_runs_and_ends_with_the_ratio() {
     let text = String::from_utf8(out).expect("utf-8");
     let last = text.lines().last().expect("output");
     assert!(last.starts_with("ratio_vs_fastest_peer="), "last line: {last}");
-    for name in ["novation", "matchcore", "lobster", "rust_ob", "orderbook-rs"] {
+    for name in ["novation", "matchcore", "lobster", "rust_ob", "orderbook-rs", "bare"] {
         assert!(text.lines().any(|l| l.starts_with(&format!("{name} ops_per_s="))), "{name} line");
     }
     assert!(text.contains("novation ops_per_s=") && text.contains("fills_match=yes"));
+    assert!(text.lines().any(|l| l.starts_with("bare_ratio_vs_fastest_peer=")));
+    // The reference never counts as the fastest peer, however fast it runs.
+    let fastest_peer = outcome
+        .reports
+        .iter()
+        .filter(|r| !["novation", "bare"].contains(&r.name) && r.panic.is_none())
+        .map(|r| r.ops_per_s())
+        .fold(0.0, f64::max);
+    let ours = outcome.reports.iter().find(|r| r.name == "novation").expect("ours").ops_per_s();
+    assert_eq!(outcome.ratio, Some(ours / fastest_peer));
 }
 
 #[test]

@@ -1,11 +1,14 @@
-//! The books under test: ours and the peers from crates.io, each behind a thin adapter.
+//! The books under test: ours and the peers from crates.io, each behind a thin adapter, and
+//! [`Bare`], a calibration reference that is neither (see its module).
 
+mod bare;
 mod lobster;
 mod matchcore;
 mod novation;
 mod orderbook_rs;
 mod rust_ob;
 
+pub use self::bare::Bare;
 pub use self::lobster::Lobster;
 pub use self::matchcore::Matchcore;
 pub use self::novation::Novation;
@@ -23,4 +26,13 @@ pub fn known_deviation(name: &str) -> Option<&'static str> {
         ),
         _ => None,
     }
+}
+
+/// Books that run beside the others for calibration only: they are neither ours nor a peer, and
+/// no ratio counts them.
+pub const REFERENCES: [&str; 1] = ["bare"];
+
+/// Whether `name` is one of the [`REFERENCES`].
+pub fn is_reference(name: &str) -> bool {
+    REFERENCES.contains(&name)
 }
