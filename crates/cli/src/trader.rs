@@ -21,10 +21,13 @@ use crate::table::Table;
 use crate::watch;
 
 mod funds;
+mod manage;
 mod orders;
 mod views;
 
 use funds::{faucet, withdraw};
+use manage::{agent, margin, transfer};
+pub use manage::{AgentCommand, MarginCommand};
 use orders::order;
 use views::{balance, book, markets, orders, positions, trades};
 pub use views::{balance_lines, book_table, clock, orders_table, positions_table, trades_table};
@@ -173,6 +176,27 @@ pub enum TraderCommand {
         #[command(flatten)]
         net: Net,
     },
+    /// Move USDC to another account, or between your own subaccounts.
+    Transfer {
+        /// Amount in USDC (at most 6 decimals).
+        amount: String,
+        /// The recipient: an address, or a stored key's name (its account).
+        #[arg(long)]
+        to: String,
+        /// The recipient's subaccount.
+        #[arg(long, default_value_t = 0)]
+        to_sub: u16,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        net: Net,
+    },
+    /// Approve or revoke agent keys that trade for your account.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Cross or isolated margin per market, and isolated margin in and out.
+    #[command(subcommand)]
+    Margin(MarginCommand),
     /// A live view of a market's book and trades and (with --key/--address) the account.
     Watch {
         /// Market symbol (BTC-PERP) or id.
@@ -197,6 +221,10 @@ pub enum KeysCommand {
     New {
         /// Its name.
         name: String,
+        /// Make it an agent key of this account (a key name or an address): it signs for that
+        /// account once the account approves it (`novation agent approve`).
+        #[arg(long)]
+        agent_of: Option<String>,
         /// Key directory (default $NOVATION_KEYS, else ~/.novation/keys).
         #[arg(long, env = "NOVATION_KEYS")]
         keys_dir: Option<PathBuf>,
@@ -345,6 +373,11 @@ async fn run_async(cmd: TraderCommand) -> Result<(), SdkError> {
         TraderCommand::Book { market, depth, net } => book(&market, depth, &net).await,
         TraderCommand::Trades { market, limit, net } => trades(&market, limit, &net).await,
         TraderCommand::Withdraw { amount, key, net } => withdraw(&amount, &key, &net).await,
+        TraderCommand::Transfer { amount, to, to_sub, key, net } => {
+            transfer(&amount, &to, to_sub, &key, &net).await
+        }
+        TraderCommand::Agent(cmd) => agent(cmd).await,
+        TraderCommand::Margin(cmd) => margin(cmd).await,
         TraderCommand::Watch { market, who, depth, seconds, net } => {
             let http = HttpClient::new(&net.rpc)?;
             let account = who_account(&who)?.map(|a| (a, who.sub));
@@ -385,16 +418,29 @@ fn short(hash: &str) -> &str {
 
 fn keys(cmd: KeysCommand) -> Result<(), novation_client::KeyError> {
     match cmd {
-        KeysCommand::New { name, keys_dir, json } => {
+        KeysCommand::New { name, agent_of, keys_dir, json } => {
             let store = Keystore::locate(keys_dir)?;
-            let key = store.create(&name)?;
-            let path = store.path(&name)?;
+            let master = match &agent_of {
+                None => None,
+                Some(text) => Some(match novation_client::keys::parse_address(text) {
+                    Ok(address) => address,
+                    Err(_) => store.load(text)?.account(),
+                }),
+            };
+            let key = novation_client::Key::generate(&name)?.with_master(master);
+            let path = store.store(&key)?;
             let address = hex::encode(key.address().0);
+            let master = master.map(|m| hex::encode(m.0));
             if json {
-                print_json(&json!({ "name": name, "address": address, "path": path }));
+                print_json(
+                    &json!({ "name": name, "address": address, "path": path, "master": master }),
+                );
             } else {
                 say!("created key {name}");
                 say!("address  {address}");
+                if let Some(m) = master {
+                    say!("agent of {m} (it signs for that account once approved)");
+                }
                 say!("file     {}", path.display());
             }
         }

@@ -254,6 +254,77 @@ fn keys_faucet_orders_fills_positions_agents_websocket_cancel_all() {
     let book = env.json(&["book", "BTC-PERP"]);
     assert_eq!(book["bids"].as_array().map(Vec::len), Some(0), "{book}");
     assert_eq!(book["asks"].as_array().map(Vec::len), Some(0), "{book}");
+
+    // A transfer opens carol's account; her margin moves between cross and isolated.
+    env.ok(&["keys", "new", "carol"]);
+    let sent = env.json(&["transfer", "100", "--to", "carol", "--key", "bob"]);
+    assert_eq!(sent["amount_atoms"], "100000000", "{sent}");
+    let carol = env.json(&["balance", "--key", "carol"]);
+    assert_eq!(carol["balance"], "100", "{carol}");
+    let isolated_cash = |account: &Value| {
+        account["margin"]
+            .as_array()
+            .and_then(|m| m.iter().find(|b| b["market"].as_u64() == Some(u64::from(spec.id.0))))
+            .map(|b| b["cash_atoms"].as_str().unwrap_or_default().to_string())
+    };
+    env.ok(&["margin", "mode", "BTC-PERP", "isolated", "--key", "carol"]);
+    let added = env.json(&["margin", "add", "BTC-PERP", "40", "--key", "carol"]);
+    assert_eq!(added["isolated_cash_atoms"], "40000000", "{added}");
+    env.ok(&["margin", "remove", "BTC-PERP", "15", "--key", "carol"]);
+    let carol = env.json(&["balance", "--key", "carol"]);
+    assert_eq!(isolated_cash(&carol).as_deref(), Some("25000000"), "{carol}");
+    // More than the bucket's free collateral is refused, with the rule.
+    let refused = env.run(&["margin", "remove", "BTC-PERP", "30", "--key", "carol"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("rejected"));
+    env.ok(&["margin", "mode", "BTC-PERP", "cross", "--key", "carol"]);
+    let carol = env.json(&["balance", "--key", "carol"]);
+    assert_eq!(isolated_cash(&carol), None, "{carol}");
+    assert_eq!(carol["balance"], "100", "{carol}");
+
+    // An agent key made and approved from the command line trades for carol, within its scope,
+    // until revoked.
+    let bot = env.json(&["keys", "new", "carol-bot", "--agent-of", "carol"]);
+    assert_eq!(bot["master"], carol["address"], "{bot}");
+    let small = spec.format_size(QtyLots(1));
+    let place_as_bot = |size: &str| {
+        env.run(&[
+            "order",
+            "place",
+            "--key",
+            "carol-bot",
+            "BTC-PERP",
+            "buy",
+            size,
+            "--price",
+            &bid_text,
+        ])
+    };
+    assert!(!place_as_bot(&small).status.success(), "placed before the approval");
+    let approved = env.json(&[
+        "agent",
+        "approve",
+        "carol-bot",
+        "--key",
+        "carol",
+        "--market",
+        "BTC-PERP",
+        "--max-size",
+        &small,
+        "--expires-in",
+        "3600",
+    ]);
+    assert_eq!(approved["max_order_lots"].as_u64(), Some(1), "{approved}");
+    assert!(approved["expires_ms"].as_u64().is_some(), "{approved}");
+    let placed = place_as_bot(&small);
+    assert!(placed.status.success(), "{}", String::from_utf8_lossy(&placed.stderr));
+    let orders = env.json(&["orders", "--key", "carol"]);
+    assert_eq!(orders["orders"].as_array().map(Vec::len), Some(1), "{orders}");
+    let too_big = place_as_bot(&spec.format_size(QtyLots(2)));
+    assert!(!too_big.status.success(), "above the agent's size bound");
+    env.ok(&["agent", "revoke", "carol-bot", "--key", "carol"]);
+    assert!(!place_as_bot(&small).status.success(), "placed after the revocation");
+    env.ok(&["order", "cancel-all", "--key", "carol"]);
     let _ = std::fs::remove_dir_all(&env.keys);
 }
 

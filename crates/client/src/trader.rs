@@ -225,6 +225,20 @@ impl Trader {
         self.execute(vec![tx::transfer(self.sub, to, to_sub, amount)]).await
     }
 
+    /// Isolated (`true`) or cross margin for `market` (see [`tx::set_margin_mode`]).
+    pub async fn set_margin_mode(&self, market: MarketId, isolated: bool) -> Result<TxReport> {
+        self.execute(vec![tx::set_margin_mode(self.sub, market, isolated)]).await
+    }
+
+    /// Moves collateral into (`amount > 0`) or out of `market`'s isolated bucket.
+    pub async fn adjust_isolated_margin(
+        &self,
+        market: MarketId,
+        amount: Quote,
+    ) -> Result<TxReport> {
+        self.execute(vec![tx::adjust_isolated_margin(self.sub, market, amount)]).await
+    }
+
     /// Lets `agent` trade for this key's account.
     pub async fn approve_agent(&self, agent: Address, scope: AgentScope) -> Result<TxReport> {
         self.execute(vec![tx::approve_agent(agent, scope)]).await

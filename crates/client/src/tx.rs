@@ -140,6 +140,20 @@ pub fn transfer(sub: SubaccountId, to: Address, to_sub: SubaccountId, amount: Qu
     TxAction::Transfer { sub, to, to_sub, amount }
 }
 
+/// Put one market's position in its own isolated margin bucket (`isolated`), or back in the
+/// cross bucket. The engine refuses while the account has a position or resting orders in the
+/// market.
+pub fn set_margin_mode(sub: SubaccountId, market: MarketId, isolated: bool) -> TxAction {
+    TxAction::SetMarginMode { sub, market, isolated }
+}
+
+/// Move collateral between the cross bucket and a market's isolated bucket: a positive amount
+/// into the isolated bucket, a negative one back out. The engine refuses a move larger than the
+/// free collateral of the bucket it leaves.
+pub fn adjust_isolated_margin(sub: SubaccountId, market: MarketId, amount: Quote) -> TxAction {
+    TxAction::AdjustIsolatedMargin { sub, market, amount }
+}
+
 /// What an agent key may do (see `novation_chain::auth`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentScope {
