@@ -271,14 +271,7 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
 
     let ours = reports.iter().find(|r| r.name == OURS);
     let ours_ok = ours.is_none_or(|r| r.fills_match(flow.expected));
-    let fastest = |matching_only: bool| {
-        reports
-            .iter()
-            .filter(|r| r.name != OURS && !peers::is_reference(r.name) && r.panic.is_none())
-            .filter(|r| !matching_only || r.fills_match(flow.expected))
-            .map(Report::ops_per_s)
-            .fold(None, |best: Option<f64>, x| Some(best.map_or(x, |b| b.max(x))))
-    };
+    let fastest = |matching_only: bool| fastest_peer(&reports, flow.expected, matching_only);
     let ours_ops = ours.filter(|r| r.panic.is_none()).map(Report::ops_per_s);
     let ratio = ours_ops.zip(fastest(false)).map(|(o, p)| o / p);
     let ratio_matching = ours_ops.zip(fastest(true)).map(|(o, p)| o / p);
@@ -290,6 +283,17 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
     let outcome = Outcome { reports, ours_ok, ratio, ratio_matching, bare_ratio };
     write_report(config, &flow, overhead, &outcome, out)?;
     Ok(outcome)
+}
+
+/// The median ops/s of the fastest peer that ran to the end (whose fills match `expected`, with
+/// `matching_only`): neither ours nor a calibration reference ([`peers::REFERENCES`]).
+fn fastest_peer(reports: &[Report], expected: Fills, matching_only: bool) -> Option<f64> {
+    reports
+        .iter()
+        .filter(|r| r.name != OURS && !peers::is_reference(r.name) && r.panic.is_none())
+        .filter(|r| !matching_only || r.fills_match(expected))
+        .map(Report::ops_per_s)
+        .fold(None, |best: Option<f64>, x| Some(best.map_or(x, |b| b.max(x))))
 }
 
 fn fmt_opt<T: std::fmt::Display>(value: Option<T>) -> String {
@@ -479,5 +483,34 @@ pub fn cli_main<I: IntoIterator<Item = String>>(args: I) -> i32 {
             eprintln!("book-bench: {e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(name: &'static str, ops: f64, fills: Fills) -> Report {
+        let mut r = Report::new(name);
+        r.runs_ops_per_s.push(ops);
+        r.fills = Some(fills);
+        r
+    }
+
+    /// The bare reference is faster than every peer here, and still never the fastest peer;
+    /// a peer with wrong fills counts only when matching is not asked.
+    #[test]
+    fn fastest_peer_skips_ours_and_the_references() {
+        let right = Fills { qty: 5, notional: 50 };
+        let wrong = Fills { qty: 8, notional: 83 };
+        let reports = [
+            report(OURS, 30e6, right),
+            report("matchcore", 9e6, wrong),
+            report("lobster", 4e6, right),
+            report("bare", 60e6, right),
+        ];
+        assert_eq!(fastest_peer(&reports, right, false), Some(9e6));
+        assert_eq!(fastest_peer(&reports, right, true), Some(4e6));
+        assert_eq!(fastest_peer(&reports[..1], right, false), None);
     }
 }

@@ -3,18 +3,19 @@
 //! Issue 2 gives the scale of its throughput target with two reference points measured on this
 //! machine: "a bare flat-array book without accounts or self-trade prevention reaches about
 //! 4.5x the fastest peer, a BTreeMap-of-queues book about 0.85x". The peers' speed moves with
-//! the host's state far more than ours does (matchcore alone spans 7-14.5 M ops/s between
-//! invocations), so a ratio means little without knowing the state it was measured in. This
-//! book is the first reference point, written for this flow and nothing else, and run beside
-//! the others so that every report says where the ceiling stood in that run.
+//! the host's state far more than ours does (matchcore ran at 7.1-11.8 M ops/s over six
+//! back-to-back invocations), so a ratio means little without knowing the state it was measured
+//! in. This book is the first reference point, written for this flow and nothing else, and run
+//! beside the others so that every report says where that ceiling stood in the run.
 //!
 //! What it is: price levels in one array indexed by price (a FIFO of order nodes each, linked
-//! through the node slab), order nodes in a slab with a free list, order id -> node in one
-//! array indexed by id (the flow's ids are dense and never reused), the best price of each
-//! side kept and, when its level empties, found again by scanning the array. What it is not: no accounts (so no owner check on cancel, no
+//! through the node slab, with its total size as any book serving depth keeps it), order nodes
+//! in a slab with a free list, order id -> node in one array indexed by id (the flow's ids are
+//! dense and never reused), the best price of each side kept and, when its level empties, found
+//! again by scanning the array. What it is not: no accounts (so no owner check on cancel, no
 //! per-account limits and no self-trade prevention), no events (fills are counted where they
-//! happen), no validation beyond what the flow needs, no bound on memory (the arrays grow to
-//! the highest id and price seen). It is excluded from `ratio_vs_fastest_peer`.
+//! happen), no validation beyond what the flow needs, no bound on memory (the id and price
+//! arrays grow to the highest id and price seen). It is excluded from `ratio_vs_fastest_peer`.
 
 use novation_book::Side;
 
@@ -202,7 +203,7 @@ impl BookUnderTest for Bare {
         } else {
             self.nodes[next as usize].prev = prev;
         }
-        if self.levels[price as usize].head == NIL {
+        if level.head == NIL {
             // Which side the order was on follows from the spread: bids rest at or below the
             // best bid, asks at or above the best ask.
             if price == self.bid {
