@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use novation_client::units;
 use novation_client::wire::rest;
-use novation_client::{Error as SdkError, HttpClient, Key, Keystore, Trader};
+use novation_client::{Error as SdkError, HttpClient, Key, KeyError, Keystore, Trader};
 use novation_types::{Address, Quote, Side};
 use serde::Serialize;
 use serde_json::json;
@@ -416,18 +416,12 @@ fn short(hash: &str) -> &str {
 // Keys
 // ---------------------------------------------------------------------------------------------
 
-fn keys(cmd: KeysCommand) -> Result<(), novation_client::KeyError> {
+fn keys(cmd: KeysCommand) -> Result<(), KeyError> {
     match cmd {
         KeysCommand::New { name, agent_of, keys_dir, json } => {
             let store = Keystore::locate(keys_dir)?;
-            let master = match &agent_of {
-                None => None,
-                Some(text) => Some(match novation_client::keys::parse_address(text) {
-                    Ok(address) => address,
-                    Err(_) => store.load(text)?.account(),
-                }),
-            };
-            let key = novation_client::Key::generate(&name)?.with_master(master);
+            let master = agent_of.map(|a| address_or_key(&a, &store, false)).transpose()?;
+            let key = Key::generate(&name)?.with_master(master);
             let path = store.store(&key)?;
             let address = hex::encode(key.address().0);
             let master = master.map(|m| hex::encode(m.0));
@@ -501,6 +495,16 @@ async fn trader(k: &KeyArgs, net: &Net) -> Result<Trader, SdkError> {
         .await?
         .with_sub(k.sub)
         .with_timeout(Duration::from_secs(k.timeout.max(1))))
+}
+
+/// `text` as an address (40 hex digits, optionally `0x`-prefixed), else the stored key of that
+/// name: its account (an agent key's master), or with `signer` the key's own address.
+fn address_or_key(text: &str, store: &Keystore, signer: bool) -> Result<Address, KeyError> {
+    if let Ok(address) = novation_client::keys::parse_address(text) {
+        return Ok(address);
+    }
+    let key = store.load(text)?;
+    Ok(if signer { key.address() } else { key.account() })
 }
 
 /// The account `who` names, if any.

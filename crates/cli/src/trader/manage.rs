@@ -9,22 +9,9 @@ use serde_json::json;
 use super::orders::parse_size;
 use super::*;
 
-/// An account named on the command line: 40 hex digits (optionally `0x`-prefixed), or the name
-/// of a stored key (its account: an agent key's master).
-fn account_arg(text: &str, keys_dir: &Option<PathBuf>) -> Result<Address, SdkError> {
-    match novation_client::keys::parse_address(text) {
-        Ok(address) => Ok(address),
-        Err(_) => Ok(Keystore::locate(keys_dir.clone())?.load(text)?.account()),
-    }
-}
-
-/// A key's own address (the key that signs), by name or as an address: an agent is named by
-/// the address of the key it holds, not by its master's.
-fn signer_arg(text: &str, keys_dir: &Option<PathBuf>) -> Result<Address, SdkError> {
-    match novation_client::keys::parse_address(text) {
-        Ok(address) => Ok(address),
-        Err(_) => Ok(Keystore::locate(keys_dir.clone())?.load(text)?.address()),
-    }
+/// `text` as an address or a key name, from the key directory `keys_dir`.
+fn named(text: &str, keys_dir: &Option<PathBuf>, signer: bool) -> Result<Address, SdkError> {
+    Ok(address_or_key(text, &Keystore::locate(keys_dir.clone())?, signer)?)
 }
 
 /// Prints a finished transaction: JSON with `extra` merged in, or `line` and the block.
@@ -48,7 +35,7 @@ pub(super) async fn transfer(
     net: &Net,
 ) -> Result<(), SdkError> {
     let amount = units::parse_usdc(amount)?;
-    let recipient = account_arg(to, &k.keys_dir)?;
+    let recipient = named(to, &k.keys_dir, false)?;
     let t = trader(k, net).await?;
     let report = t.transfer(recipient, to_sub, amount).await?;
     let acct = t.http().account(&t.account(), t.sub()).await?;
@@ -104,7 +91,7 @@ pub enum AgentCommand {
 pub(super) async fn agent(cmd: AgentCommand) -> Result<(), SdkError> {
     match cmd {
         AgentCommand::Approve { agent, markets, max_size, expires_in, key, net } => {
-            let agent = signer_arg(&agent, &key.keys_dir)?;
+            let agent = named(&agent, &key.keys_dir, true)?;
             let t = trader(&key, &net).await?;
             let specs = markets.iter().map(|m| t.market(m)).collect::<Result<Vec<_>, _>>()?;
             let max_order_qty =
@@ -117,13 +104,14 @@ pub(super) async fn agent(cmd: AgentCommand) -> Result<(), SdkError> {
                             .into(),
                     )),
                 };
-            let expires_ms = match expires_in {
-                None => u64::MAX,
+            let expires = match expires_in {
+                None => None,
                 Some(secs) => {
                     let now = t.http().status().await?.time_ms;
-                    now.saturating_add(secs.saturating_mul(1_000))
+                    Some(now.saturating_add(secs.saturating_mul(1_000)))
                 }
             };
+            let expires_ms = expires.unwrap_or(u64::MAX);
             let market_ids: Vec<MarketId> = specs.iter().map(|s| s.id).collect();
             let scope = AgentScope { markets: market_ids, max_order_qty, expires_ms };
             let report = t.approve_agent(agent, scope).await?;
@@ -131,15 +119,8 @@ pub(super) async fn agent(cmd: AgentCommand) -> Result<(), SdkError> {
             let scope_text = format!(
                 "{}{}{}",
                 if names.is_empty() { "all markets".to_string() } else { names.join(", ") },
-                match (&max_size, max_order_qty) {
-                    (Some(text), Some(_)) => format!(", orders up to {text}"),
-                    _ => String::new(),
-                },
-                if expires_ms == u64::MAX {
-                    String::new()
-                } else {
-                    format!(", until block time {expires_ms} ms")
-                },
+                max_size.map(|text| format!(", orders up to {text}")).unwrap_or_default(),
+                expires.map(|ms| format!(", until block time {ms} ms")).unwrap_or_default(),
             );
             report_done(
                 &net,
@@ -147,12 +128,12 @@ pub(super) async fn agent(cmd: AgentCommand) -> Result<(), SdkError> {
                 format!("approved agent {} for {scope_text}", hex::encode(agent.0)),
                 json!({ "agent": hex::encode(agent.0), "markets": names,
                     "max_order_lots": max_order_qty.map(|q| q.0),
-                    "expires_ms": (expires_ms != u64::MAX).then_some(expires_ms) }),
+                    "expires_ms": expires }),
             );
             Ok(())
         }
         AgentCommand::Revoke { agent, key, net } => {
-            let agent = signer_arg(&agent, &key.keys_dir)?;
+            let agent = named(&agent, &key.keys_dir, true)?;
             let t = trader(&key, &net).await?;
             let report = t.revoke_agent(agent).await?;
             report_done(
