@@ -47,6 +47,21 @@
 //! bound to nobody else within the agent bound, a revocation of a current agent; last, the
 //! number of addresses stays within the limit ([`MAX_ADDRESSES`]).
 //!
+//! # A refusal in a block is final
+//!
+//! Blocks use [`Auth::settle`]: [`Auth::apply`], except that a transaction refused *after* the
+//! replay rules (codes 110 and up: agent scope, chain actions, the address limit) still
+//! consumes its nonce, and nothing else. The block builder puts such a transaction in the block,
+//! refused, rather than leaving it out. Leaving it out would only be one proposer's choice:
+//! other validators keep the gossiped transaction in their pools, and once the state changes
+//! (the master approves the agent, say) the next proposer would include it and it would
+//! execute, after its sender was told it was refused. With the nonce consumed, the same signed
+//! bytes are refused `NonceUsed` wherever they turn up. A refusal by the replay rules
+//! (101..=103) records nothing: the nonce is outside the window or already used, so the
+//! transaction can never execute anyway, and the builder leaves it out. The one refusal that
+//! cannot consume its nonce is a signer without state once the chain holds
+//! [`MAX_ADDRESSES`] addresses ([`Refusal::nonce_consumed`] is false; left out as well).
+//!
 //! # Commitment
 //!
 //! Each address's state is a [`SignerRecord`] (kept nonces, its grant as an agent, its agents
@@ -130,6 +145,17 @@ pub enum AuthError {
 }
 
 impl AuthError {
+    /// Whether the replay rules refused the transaction (codes 101..=103): its nonce cannot be
+    /// recorded and the transaction can never be authorized.
+    pub const fn is_replay(&self) -> bool {
+        matches!(
+            self,
+            AuthError::NonceOutsideWindow { .. }
+                | AuthError::NonceTooLow { .. }
+                | AuthError::NonceUsed { .. }
+        )
+    }
+
     /// The stable numeric code (the precedence order of the module doc).
     pub const fn code(&self) -> u16 {
         match self {
@@ -273,6 +299,16 @@ impl Authorized {
     }
 }
 
+/// A transaction [`Auth::settle`] refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why.
+    pub error: AuthError,
+    /// Whether its nonce was consumed, making the refusal final (see the module doc): false for
+    /// a refusal by the replay rules and for a signer without state at the address limit.
+    pub nonce_consumed: bool,
+}
+
 /// One address's state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Entry {
@@ -391,6 +427,35 @@ impl Auth {
         let authorized = self.authorize(tx, time_ms, faucet)?;
         self.record_authorized(&authorized);
         Ok(authorized)
+    }
+
+    /// What a block does with `tx`: [`Auth::apply`]; a transaction refused after the replay
+    /// rules consumes its nonce (and changes nothing else), so it can never execute later.
+    pub fn settle(
+        &mut self,
+        tx: &SignedTx,
+        time_ms: u64,
+        faucet: Option<Address>,
+    ) -> Result<Authorized, Refusal> {
+        match self.apply(tx, time_ms, faucet) {
+            Ok(authorized) => Ok(authorized),
+            Err(error) => {
+                let nonce_consumed =
+                    !error.is_replay() && self.consume_nonce(tx.signer(), tx.body.nonce);
+                Err(Refusal { error, nonce_consumed })
+            }
+        }
+    }
+
+    /// Records `nonce` for `signer` after a refusal that passed the replay rules; false (and
+    /// nothing changes) when the signer has no state and the address limit is reached.
+    fn consume_nonce(&mut self, signer: Address, nonce: u64) -> bool {
+        if !self.entries.contains_key(&signer) && self.entries.len() >= self.addresses_max {
+            return false;
+        }
+        self.entries.entry(signer).or_default().nonces.insert(nonce);
+        self.dirty.insert(signer);
+        true
     }
 
     /// Records an authorization [`Auth::authorize`] gave for `tx` at `time_ms` on this state.

@@ -327,8 +327,9 @@ impl ExecutorMailbox {
     }
 
     /// Builds a block on `parent` from the mempool's proposal (in priority order, skipping the
-    /// transactions of `parent`'s not yet finalized ancestors; those that would be refused are
-    /// left out and reported as dropped) and the validators' `observations` (those the chain
+    /// transactions of `parent`'s not yet finalized ancestors; those the replay rules would
+    /// refuse are left out and reported as dropped, those refused after them go in, refused
+    /// and final) and the validators' `observations` (those the chain
     /// may include now: newer than the parent state's, not in the future).
     pub async fn propose(
         &self,
@@ -721,8 +722,8 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         let (base, _) = self.parent_state(&parent_digest)?;
         let height = parent.inner().height + 1;
         let time_ms = time_ms.max(parent.inner().time_ms + 1);
-        // Keep the candidates that would pass replay protection and agent checks in order
-        // (a scratch copy of the auth state sees the earlier candidates' nonces).
+        // Keep the candidates that pass replay protection, in order (a scratch copy of the auth
+        // state sees the earlier candidates' nonces); those refused after it are kept as well.
         // Transactions already in the parent's not-yet-finalized ancestors are not proposed again.
         let mut in_flight = std::collections::BTreeSet::new();
         let mut cursor = parent_digest;
@@ -751,7 +752,9 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                 break;
             }
             match crate::state::admit(&mut scratch, faucet, &tx, time_ms) {
-                Ok(()) => {
+                // A refused one goes in too: its nonce is consumed, so its refusal is final on
+                // every validator (left out, another proposer could include it later).
+                Ok(_) => {
                     bytes += size;
                     actions += n;
                     txs.push(tx);

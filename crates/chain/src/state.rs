@@ -52,7 +52,8 @@ pub enum ActionOutcome {
 /// What became of one transaction of a block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxOutcome {
-    /// Refused before execution (replay protection, agent scope); nothing changed.
+    /// Refused before execution (replay protection, agent scope); nothing changed, except that
+    /// a refusal after the replay rules consumed the nonce ([`Auth::settle`]).
     Refused { code: u16, reason: String },
     /// Authorized and executed; one outcome per action.
     Executed { actions: Vec<ActionOutcome> },
@@ -252,29 +253,41 @@ impl ChainState {
         Ok((report, index_prices))
     }
 
-    /// Runs replay protection and agent checks; on success consumes the nonce, applies the
-    /// chain actions and returns the principal.
+    /// Runs replay protection and agent checks ([`Auth::settle`]); on success consumes the
+    /// nonce, applies the chain actions and returns the principal. A refusal after the replay
+    /// rules consumes the nonce too (it is final).
     fn authorize_and_commit(&mut self, tx: &SignedTx, time_ms: u64) -> Result<Address, TxOutcome> {
-        match self.auth.authorize(tx, time_ms, self.faucet) {
-            Ok(authorized) => {
-                let principal = authorized.principal;
-                self.auth.commit(tx, &authorized, time_ms);
-                Ok(principal)
-            }
-            Err(e) => Err(TxOutcome::Refused { code: e.code(), reason: e.to_string() }),
+        match self.auth.settle(tx, time_ms, self.faucet) {
+            Ok(authorized) => Ok(authorized.principal),
+            Err(r) => Err(TxOutcome::Refused { code: r.error.code(), reason: r.error.to_string() }),
         }
     }
 }
 
-/// Runs replay protection and agent checks for `tx` against `auth` and, if it passes, consumes
-/// its nonce and applies its chain actions (the proposer's filter runs this on a scratch copy).
+/// How the block builder treats a transaction that [`admit`] did not leave out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// It will execute.
+    Authorized,
+    /// It will be refused in the block with this code and reason, its nonce consumed: the
+    /// refusal is final everywhere (see [`crate::auth`], "A refusal in a block is final").
+    Refused { code: u16, reason: String },
+}
+
+/// Runs replay protection and agent checks for `tx` against `auth` as a block would
+/// ([`Auth::settle`]; the proposer's filter runs this on a scratch copy). `Err`: leave it out
+/// (a replay refusal, which could never execute, or one that cannot consume its nonce).
 pub fn admit(
     auth: &mut Auth,
     faucet: Option<Address>,
     tx: &SignedTx,
     time_ms: u64,
-) -> Result<(), (u16, String)> {
-    let authorized = auth.authorize(tx, time_ms, faucet).map_err(|e| (e.code(), e.to_string()))?;
-    auth.commit(tx, &authorized, time_ms);
-    Ok(())
+) -> Result<Admission, (u16, String)> {
+    match auth.settle(tx, time_ms, faucet) {
+        Ok(_) => Ok(Admission::Authorized),
+        Err(r) if r.nonce_consumed => {
+            Ok(Admission::Refused { code: r.error.code(), reason: r.error.to_string() })
+        }
+        Err(r) => Err((r.error.code(), r.error.to_string())),
+    }
 }

@@ -5,7 +5,7 @@ mod tx_support;
 
 use commonware_codec::{Copying, Decode, Encode, EncodeSize};
 use novation_chain::auth::{
-    AgentGrant, Auth, AuthError, GrantChange, SignerRecord, MAX_AGENTS_PER_MASTER,
+    AgentGrant, Auth, AuthError, GrantChange, Refusal, SignerRecord, MAX_AGENTS_PER_MASTER,
 };
 use novation_chain::tx::{ActionFault, SignedTx, TxAction};
 use novation_engine::{Action, MarketId};
@@ -347,6 +347,72 @@ fn address_limit_counts_new_signers_and_agents() {
     // Known addresses keep working.
     assert!(w.send(2, Some(1), vec![place(1, 1)], T).is_ok());
     assert_eq!(w.auth.len(), 3);
+}
+
+#[test]
+fn settle_consumes_the_nonce_of_a_refusal_after_the_replay_rules() {
+    let mut auth = Auth::new();
+    // An agent's order before its master approved it: refused, and its nonce is spent.
+    let early = signed(&key(2), T, Some(addr(1)), vec![place(1, 1)]);
+    assert_eq!(
+        auth.settle(&early, T, None),
+        Err(Refusal {
+            error: AuthError::AgentNotApproved { master: addr(1) },
+            nonce_consumed: true
+        })
+    );
+    assert_eq!(auth.nonces(&addr(2)), &[T]);
+    assert_eq!(auth.take_dirty(), vec![addr(2)]);
+    assert_eq!(auth.grant(&addr(2)), None, "only the nonce changed");
+    auth.check_invariants().expect("invariants");
+    // After the approval the same bytes still never execute.
+    let approval = signed(&key(1), T, None, vec![approve(2, &[], None, EXPIRES)]);
+    assert!(auth.settle(&approval, T, None).is_ok());
+    let _ = auth.take_dirty();
+    let before = auth.clone();
+    assert_eq!(
+        auth.settle(&early, T, None),
+        Err(Refusal { error: AuthError::NonceUsed { nonce: T }, nonce_consumed: false })
+    );
+    assert_eq!(auth, before, "a replay refusal changes nothing");
+    // A fresh nonce from the approved agent executes.
+    let fresh = signed(&key(2), T + 1, Some(addr(1)), vec![place(1, 1)]);
+    assert_eq!(auth.settle(&fresh, T, None).map(|a| a.principal), Ok(addr(1)));
+    // Scope refusals (here: a size above the grant) consume the nonce as well.
+    let scoped = signed(&key(1), T + 1, None, vec![approve(2, &[], Some(2), EXPIRES)]);
+    assert!(auth.settle(&scoped, T, None).is_ok());
+    let big = signed(&key(2), T + 2, Some(addr(1)), vec![place(1, 3)]);
+    let refusal = auth.settle(&big, T, None).expect_err("above the agent's size");
+    assert!(refusal.nonce_consumed);
+    assert!(auth.nonces(&addr(2)).contains(&(T + 2)));
+}
+
+#[test]
+fn settle_cannot_consume_a_nonce_past_the_address_limit() {
+    let mut auth = Auth::with_address_limit(1);
+    assert!(auth.settle(&signed(&key(1), T, None, vec![place(1, 1)]), T, None).is_ok());
+    let _ = auth.take_dirty();
+    let before = auth.clone();
+    // A stranger acting as an agent: refused, and no room to remember its nonce.
+    let stranger = signed(&key(3), T, Some(addr(1)), vec![place(1, 1)]);
+    assert_eq!(
+        auth.settle(&stranger, T, None),
+        Err(Refusal {
+            error: AuthError::AgentNotApproved { master: addr(1) },
+            nonce_consumed: false
+        })
+    );
+    assert_eq!(auth, before);
+    // A known signer's refusal (the faucet, not its address) still consumes.
+    let faucet = TxAction::Faucet { to: addr(1), sub: 0, amount: Quote(1) };
+    let refused = auth.settle(&signed(&key(1), T + 1, None, vec![faucet]), T, None);
+    assert_eq!(refused, Err(Refusal { error: AuthError::FaucetOnly, nonce_consumed: true }));
+    assert_eq!(auth.nonces(&addr(1)), &[T, T + 1]);
+    // Outside the window: a replay refusal, nothing recorded.
+    let late = signed(&key(1), 1, None, vec![place(1, 1)]);
+    let refused = auth.settle(&late, T, None).expect_err("outside the window");
+    assert!(!refused.nonce_consumed);
+    assert_eq!(auth.nonces(&addr(1)), &[T, T + 1]);
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Differential proptest: random sequences of transactions from a few signers (acting for
 //! themselves or as agents; trading, withdrawals, approvals, revocations, faucet) against a
-//! naive model that keeps every nonce ever used and writes the rules plainly. After every step:
-//! same verdict (error code) and principal, a rejection leaves `Auth` exactly unchanged, the
-//! dirty set is what the model says changed, every record equals the model's, and the
-//! invariants hold; at the end the records rebuild an equal state.
+//! naive model that keeps every nonce ever used and writes the rules plainly. Each step runs as
+//! a block does (`Auth::settle`). After every step: same verdict (error code), principal and
+//! consumed nonce; a refusal by the replay rules leaves `Auth` exactly unchanged and one after
+//! them only uses the nonce (`Auth::apply` on a copy refuses without a trace); the dirty set is
+//! what the model says changed, every record equals the model's, and the invariants hold; at
+//! the end the records rebuild an equal state.
 
 mod tx_support;
 
@@ -161,6 +163,28 @@ struct Model {
 }
 
 impl Model {
+    /// What a block does: the verdict (error code, and whether the nonce was consumed) or the
+    /// principal, with the addresses whose state changes. A refusal after the replay rules
+    /// (codes 110 and up) still uses the nonce.
+    fn settle(
+        &mut self,
+        signer: Address,
+        nonce: u64,
+        master: Option<Address>,
+        actions: &[TxAction],
+        time: u64,
+        faucet: Option<Address>,
+    ) -> Result<(Address, BTreeSet<Address>), (u16, bool)> {
+        match self.run(signer, nonce, master, actions, time, faucet) {
+            Ok(done) => Ok(done),
+            Err(code) if code >= 110 => {
+                self.used.entry(signer).or_default().push(nonce);
+                Err((code, true))
+            }
+            Err(code) => Err((code, false)),
+        }
+    }
+
     /// The verdict (error code) or the principal and the addresses whose state changes.
     fn run(
         &mut self,
@@ -307,17 +331,30 @@ fn run_sequence(ops: &[Op], faucet_key: Option<u8>) -> Result<Auth, TestCaseErro
         let master = op.master.map(addr_of);
         let tx = signed(&key(op.signer), nonce, master, actions.clone());
         let before = auth.clone();
-        let got = auth.apply(&tx, time, faucet);
-        let want = model.run(addr_of(op.signer), nonce, master, &actions, time, faucet);
+        // `apply` refuses without a trace; `settle` (what blocks do) is checked against the model.
+        let mut pure = auth.clone();
+        let applied = pure.apply(&tx, time, faucet);
+        let got = auth.settle(&tx, time, faucet);
+        prop_assert_eq!(applied.as_ref().err(), got.as_ref().err().map(|r| &r.error));
+        if applied.is_err() {
+            prop_assert_eq!(&pure, &before, "a rejection by apply changed the state");
+        }
+        let want = model.settle(addr_of(op.signer), nonce, master, &actions, time, faucet);
         match (&got, &want) {
             (Ok(a), Ok((principal, changed))) => {
                 prop_assert_eq!(a.principal, *principal);
                 let dirty: BTreeSet<Address> = auth.take_dirty().into_iter().collect();
                 prop_assert_eq!(&dirty, changed);
             }
-            (Err(e), Err(code)) => {
-                prop_assert_eq!(e.code(), *code, "{:?} for {:?}", e, op);
-                prop_assert_eq!(&auth, &before, "a rejection changed the state");
+            (Err(r), Err((code, consumed))) => {
+                prop_assert_eq!(r.error.code(), *code, "{:?} for {:?}", r, op);
+                prop_assert_eq!(r.nonce_consumed, *consumed);
+                let dirty: BTreeSet<Address> = auth.take_dirty().into_iter().collect();
+                if *consumed {
+                    prop_assert_eq!(dirty, BTreeSet::from([addr_of(op.signer)]));
+                } else {
+                    prop_assert_eq!(&auth, &before, "a replay refusal changed the state");
+                }
             }
             _ => {
                 return Err(TestCaseError::fail(format!(

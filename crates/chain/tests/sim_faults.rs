@@ -17,6 +17,10 @@
 //!   catches up to the same chain.
 //! * `equivocating_validator`, `conflicting_validator`: one of 4 validators is commonware's
 //!   `Equivocator` / `Conflicter` mock; the honest ones keep finalizing, no fork.
+//! * `refused_agent_order_stays_refused`: an agent's order sent before its master approved it,
+//!   the approval sent right after the first validator settles the order: the order is refused
+//!   in a block on every validator and never executes, not later through another validator's
+//!   mempool and not when its bytes are sent again.
 //!
 //! Every scenario ends with the harness's checks (`sim_support`): agreement on every common
 //! height, identical outcomes per transaction, every admitted transaction finalized or dropped,
@@ -39,10 +43,14 @@ use commonware_runtime::{deterministic, Handle, Metrics as _, Runner as _, Super
 use commonware_utils::ordered::Set;
 use novation_chain::executor::TxStatus;
 use novation_chain::node::{self, channel, Timing, CONSENSUS_NAMESPACE};
-use novation_chain::simulation::link;
+use novation_chain::simulation::{key, link};
+use novation_chain::state::TxOutcome;
+use novation_chain::tx::{ChainId, SignedTx, TxAction, TxBody};
+use novation_engine::{MarketId, OrderRequest};
+use novation_types::Side;
 use sim_support::{
-    check_agreement, config, healthy, mix, now_ms, soak, summary, twice, Admitted, Cluster,
-    Fingerprint, Observed,
+    addr, check_agreement, config, healthy, mix, now_ms, sign, soak, summary, twice, Admitted,
+    Cluster, Fingerprint, Observed,
 };
 
 /// Seeds each scenario runs (twice each).
@@ -567,5 +575,79 @@ fn equivocating_validator() {
 fn conflicting_validator() {
     for seed in seeds() {
         twice(seed, |s| run_byzantine(s, Byzantine::Conflicter));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. A refusal in a block is final on every validator.
+
+fn run_refused_agent_order(seed: u64) -> Fingerprint {
+    deterministic::Runner::new(config(seed)).start(|ctx| async move {
+        let mut c = Cluster::start(ctx, 4, healthy()).await;
+        c.expect_height(&c.honest(), 2, 60_000, "start").await;
+        let master = key("trader", 0);
+        let agent = key("agent", 0);
+        let now = now_ms(&c.ctx);
+        let order = OrderRequest::limit(0, MarketId(0), Side::Buy, 999_000, 10);
+        let body = TxBody {
+            chain_id: ChainId(1),
+            nonce: now,
+            master: Some(addr(&master)),
+            actions: vec![TxAction::Place(order)],
+        };
+        let agent_tx = node::encode_tx(&SignedTx::sign(&agent, body));
+        let hash = novation_chain::tx::hash_encoded(&agent_tx);
+        c.submit_to(0, agent_tx.clone());
+        let settled = c
+            .wait_for(30_000, |c| c.current().iter().any(|(_, o)| o.results.contains_key(&hash)))
+            .await;
+        assert!(settled, "the agent's order was never settled");
+        // The master approves the agent at once, through another validator: every other
+        // validator that still held the order in its pool could now include it.
+        let approve = TxAction::ApproveAgent {
+            agent: addr(&agent),
+            markets: Vec::new(),
+            max_order_qty: None,
+            expires_ms: now + 3_600_000,
+        };
+        c.submit_to(1, sign(&master, now_ms(&c.ctx), vec![approve]));
+        let target = c.max_height() + 8;
+        c.expect_height(&c.honest(), target, 60_000, "after the approval").await;
+        // The same bytes again, to every validator.
+        for i in 0..c.n() {
+            c.submit_to(i, agent_tx.clone());
+        }
+        let target = c.max_height() + 4;
+        c.expect_height(&c.honest(), target, 60_000, "after the resubmission").await;
+        let observed = c.settle_and_check(&not_lost).await;
+        for (i, o) in &observed {
+            match o.results.get(&hash) {
+                Some(TxStatus::Finalized { outcome: TxOutcome::Refused { code, .. }, .. }) => {
+                    assert_eq!(*code, 111, "validator {i}: refused for another rule");
+                }
+                other => panic!("validator {i}: the agent's early order is {other:?}"),
+            }
+        }
+        let approvals = c.admitted().iter().filter(|a| a.hash != hash).count();
+        assert!(approvals >= 1, "the approval was not admitted");
+        for a in c.admitted().iter().filter(|a| a.hash != hash) {
+            for (i, o) in &observed {
+                assert!(
+                    matches!(
+                        o.results.get(&a.hash),
+                        Some(TxStatus::Finalized { outcome: TxOutcome::Executed { .. }, .. })
+                    ),
+                    "validator {i}: the approval did not execute"
+                );
+            }
+        }
+        c.fingerprint()
+    })
+}
+
+#[test]
+fn refused_agent_order_stays_refused() {
+    for seed in seeds() {
+        twice(seed, run_refused_agent_order);
     }
 }

@@ -300,7 +300,12 @@ fn keys_faucet_orders_fills_positions_agents_websocket_cancel_all() {
             &bid_text,
         ])
     };
-    assert!(!place_as_bot(&small).status.success(), "placed before the approval");
+    let early = place_as_bot(&small);
+    assert!(!early.status.success(), "placed before the approval");
+    // Refused in a block, its nonce spent: it stays refused after the approval below (the
+    // orders count checks that it never rests).
+    let said = String::from_utf8_lossy(&early.stderr);
+    assert!(said.contains("ApproveAgent"), "{said}");
     let approved = env.json(&[
         "agent",
         "approve",

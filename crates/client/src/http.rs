@@ -234,7 +234,8 @@ impl HttpClient {
 }
 
 /// A dropped transaction's error: [`Error::Refused`] when the reason is a chain refusal (the
-/// block builder leaves out transactions that fail replay protection or agent rules), else
+/// block builder leaves out transactions that fail replay protection; agent-rule refusals go in
+/// the block, refused, and arrive as finalized), else
 /// [`Error::Dropped`].
 fn dropped(hash: String, reason: Option<String>) -> Error {
     let reason = reason.unwrap_or_else(|| "no reason given".into());
