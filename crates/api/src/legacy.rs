@@ -145,7 +145,9 @@ async fn tx_status(State(s): State<Arc<RpcState>>, Path(hash): Path<String>) -> 
         Some(TxStatus::Finalized { height, outcome }) => {
             json!({ "status": "finalized", "height": height, "outcome": outcome_json(&outcome) })
         }
-        Some(TxStatus::Dropped { reason }) => json!({ "status": "dropped", "reason": reason }),
+        Some(TxStatus::Dropped { reason, code }) => {
+            json!({ "status": "dropped", "reason": reason, "code": code })
+        }
         Some(TxStatus::Pending) | None if pending => json!({ "status": "pending" }),
         _ => json!({ "status": "unknown" }),
     };

@@ -436,6 +436,7 @@ pub fn tx_status(s: &ApiState, hash: &[u8; 32]) -> w::Tx {
         actions: Vec::new(),
         outcome: None,
         reason: None,
+        code: None,
     };
     let recorded = s.cx.node.shared.results.lock().ok().and_then(|r| r.get(hash));
     match recorded {
@@ -444,8 +445,8 @@ pub fn tx_status(s: &ApiState, hash: &[u8; 32]) -> w::Tx {
             outcome: Some(convert::outcome(&outcome)),
             ..blank(w::TxState::Finalized)
         },
-        Some(TxStatus::Dropped { reason }) => {
-            w::Tx { reason: Some(reason), ..blank(w::TxState::Dropped) }
+        Some(TxStatus::Dropped { reason, code }) => {
+            w::Tx { reason: Some(reason), code, ..blank(w::TxState::Dropped) }
         }
         _ if s.cx.node.mempool.lock().map(|p| p.contains(hash)).unwrap_or(false) => {
             blank(w::TxState::Pending)

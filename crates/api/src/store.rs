@@ -505,6 +505,7 @@ impl Store {
             actions: t.actions.iter().map(convert::action).collect(),
             outcome: Some(convert::outcome(&t.outcome)),
             reason: None,
+            code: None,
         };
         self.txs.insert(t.hash, tx);
     }

@@ -574,6 +574,22 @@ async fn bad_input(d: &Devnet, http: &Http, maker: &mut Trader) {
     let (s, v, _) = http.post("/v1/txs", hex(&bytes), false).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("invalid_tx")), "{v}");
     assert!(v["error"].as_str().unwrap_or_default().contains("signature"), "{v}");
+
+    // A nonce long past the window: admitted (the window is a stateful rule), left out of the
+    // block by the replay rules and reported dropped with the refusal's code.
+    let body = TxBody {
+        chain_id: d.chain_id,
+        nonce: 1,
+        master: None,
+        actions: vec![TxAction::CancelAll { sub: 0, market: None, side: None }],
+    };
+    let stale = novation_chain::node::encode_tx(&SignedTx::sign(&maker.key, body));
+    let (s, v, _) = http.post("/v1/txs?wait=true", hex(&stale), false).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("dropped")), "{v}");
+    assert_eq!(v["tx"]["code"].as_u64(), Some(101), "{v}");
+    assert!(v["tx"]["reason"].as_str().unwrap_or_default().contains("window"), "{v}");
+    let (_, t) = http.get(&format!("/v1/txs/{}", v["hash"].as_str().unwrap_or_default())).await;
+    assert_eq!((t["status"].as_str(), t["code"].as_u64()), (Some("dropped"), Some(101)), "{t}");
     let _ = maker;
 
     // Bad WebSocket messages get error replies; the connection lives on.

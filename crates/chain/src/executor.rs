@@ -55,8 +55,10 @@ pub enum TxStatus {
     Pending,
     /// In a finalized block.
     Finalized { height: u64, outcome: TxOutcome },
-    /// Dropped from the mempool without being included.
-    Dropped { reason: String },
+    /// Dropped from the mempool without being included. `code`: the refusal code when the
+    /// block builder left it out for the replay rules ([`crate::auth::AuthError::code`]);
+    /// `None` for an expiry or an eviction.
+    Dropped { reason: String, code: Option<u16> },
 }
 
 /// Results of finalized and dropped transactions, bounded (oldest forgotten first). The map is
@@ -759,7 +761,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
                     actions += n;
                     txs.push(tx);
                 }
-                Err((_, reason)) => dropped.push((hash, reason)),
+                Err((code, reason)) => dropped.push((hash, code, reason)),
             }
         }
         drop(scratch);
@@ -1027,7 +1029,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             }
             for hash in expired {
                 let reason = crate::mempool::DropReason::Expired.reason().to_string();
-                results.record(hash, TxStatus::Dropped { reason });
+                results.record(hash, TxStatus::Dropped { reason, code: None });
             }
         }
         self.publish(b.txs.len());
@@ -1039,18 +1041,18 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
         ack.acknowledge();
     }
 
-    fn drop_from_mempool(&self, dropped: Vec<([u8; 32], String)>) {
+    fn drop_from_mempool(&self, dropped: Vec<([u8; 32], u16, String)>) {
         if dropped.is_empty() {
             return;
         }
         if let Ok(mut pool) = self.mempool.lock() {
-            for (hash, _) in &dropped {
+            for (hash, _, _) in &dropped {
                 pool.remove(hash);
             }
         }
         if let Ok(mut results) = self.shared.results.lock() {
-            for (hash, reason) in dropped {
-                results.record(hash, TxStatus::Dropped { reason });
+            for (hash, code, reason) in dropped {
+                results.record(hash, TxStatus::Dropped { reason, code: Some(code) });
             }
         }
     }

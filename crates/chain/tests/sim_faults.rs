@@ -444,7 +444,7 @@ fn finalized(o: &Observed, hash: &[u8; 32]) -> bool {
 }
 
 fn dropped_for_nonce(o: &Observed, hash: &[u8; 32]) -> bool {
-    matches!(o.results.get(hash), Some(TxStatus::Dropped { reason }) if reason.contains("nonce"))
+    matches!(o.results.get(hash), Some(TxStatus::Dropped { code: Some(101..=103), .. }))
 }
 
 #[test]

@@ -267,7 +267,7 @@ pub fn run(cfg: BenchConfig) -> Result<(), String> {
                     }
                     false
                 }
-                Some(TxStatus::Dropped { reason }) => {
+                Some(TxStatus::Dropped { reason, .. }) => {
                     dropped += 1;
                     *drop_reasons.entry(reason).or_insert(0usize) += 1;
                     false

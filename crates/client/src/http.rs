@@ -172,7 +172,7 @@ impl HttpClient {
         let reply: rest::SubmitTxResponse = read(url, resp).await?;
         match (reply.status, reply.tx) {
             (TxState::Finalized, Some(tx)) => Ok(TxReport { hash: reply.hash, tx }),
-            (TxState::Dropped, tx) => Err(dropped(reply.hash, tx.and_then(|t| t.reason))),
+            (TxState::Dropped, tx) => Err(dropped(reply.hash, tx)),
             _ => self.wait(&reply.hash, timeout.saturating_sub(start.elapsed())).await,
         }
     }
@@ -199,7 +199,7 @@ impl HttpClient {
             let tx = self.tx(hash).await?;
             match tx.status {
                 TxState::Finalized => return Ok(TxReport { hash: hash.to_string(), tx }),
-                TxState::Dropped => return Err(dropped(hash.to_string(), tx.reason)),
+                TxState::Dropped => return Err(dropped(hash.to_string(), Some(tx))),
                 TxState::Pending | TxState::Unknown => {}
             }
             let waited = start.elapsed();
@@ -233,13 +233,13 @@ impl HttpClient {
     }
 }
 
-/// A dropped transaction's error: [`Error::Refused`] when the reason is a chain refusal (the
+/// A dropped transaction's error: [`Error::Refused`] when the node gives a refusal code (the
 /// block builder leaves out transactions that fail replay protection; agent-rule refusals go in
-/// the block, refused, and arrive as finalized), else
-/// [`Error::Dropped`].
-fn dropped(hash: String, reason: Option<String>) -> Error {
+/// the block, refused, and arrive as finalized), else [`Error::Dropped`].
+fn dropped(hash: String, tx: Option<rest::Tx>) -> Error {
+    let (reason, code) = tx.map_or((None, None), |t| (t.reason, t.code));
     let reason = reason.unwrap_or_else(|| "no reason given".into());
-    match rules::refusal_code_of_message(&reason) {
+    match code {
         Some(code) => Error::Refused {
             hash,
             code,
@@ -394,6 +394,7 @@ mod tests {
                 actions: vec![],
                 outcome: Some(outcome),
                 reason: None,
+                code: None,
             },
         }
     }
@@ -448,10 +449,24 @@ mod tests {
 
     #[test]
     fn a_refused_drop_names_its_rule() {
-        let e = dropped("ab".into(), Some("nonce 7 already used".into()));
+        let drop = |reason: &str, code| rest::Tx {
+            hash: "ab".into(),
+            status: TxState::Dropped,
+            height: None,
+            time_ms: None,
+            signer: None,
+            principal: None,
+            nonce: None,
+            actions: Vec::new(),
+            outcome: None,
+            reason: Some(reason.into()),
+            code,
+        };
+        let e = dropped("ab".into(), Some(drop("nonce 7 already used", Some(103))));
         assert_eq!(e.rule(), Some("NonceUsed"));
-        let e = dropped("ab".into(), Some("expired".into()));
+        let e = dropped("ab".into(), Some(drop("expired", None)));
         assert!(matches!(e, Error::Dropped { .. }));
+        assert!(matches!(dropped("ab".into(), None), Error::Dropped { .. }));
     }
 
     #[test]

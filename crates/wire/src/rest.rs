@@ -898,6 +898,10 @@ pub struct Tx {
     /// Why it was dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The refusal code of a transaction dropped by the replay rules (101..=103, as in a
+    /// refused outcome); absent for an expiry or an eviction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
 }
 
 /// `POST /v1/txs` as JSON (the body may also be the bare hex).

@@ -707,7 +707,7 @@ pub fn summary(admitted: &[Admitted], observed: &[(usize, Observed)]) -> Summary
     for s in status.values() {
         match s {
             TxStatus::Finalized { .. } => out.finalized += 1,
-            TxStatus::Dropped { reason } => {
+            TxStatus::Dropped { reason, .. } => {
                 // Keep the reason's kind, not its numbers.
                 let kind = reason.split(|c: char| c.is_ascii_digit()).next().unwrap_or("").trim();
                 *out.dropped.entry(kind.to_string()).or_insert(0) += 1;
