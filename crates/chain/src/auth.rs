@@ -57,8 +57,9 @@
 //! (the master approves the agent, say) the next proposer would include it and it would
 //! execute, after its sender was told it was refused. With the nonce consumed, the same signed
 //! bytes are refused `NonceUsed` wherever they turn up. A refusal by the replay rules
-//! (101..=103) records nothing: the nonce is outside the window or already used, so the
-//! transaction can never execute anyway, and the builder leaves it out. The one refusal that
+//! (101..=103) records nothing and the builder leaves the transaction out: a used or too-low
+//! nonce never passes, and one outside the window passes later only if it lies a day or more
+//! ahead of the block time, far beyond how long a mempool keeps a transaction. The one refusal that
 //! cannot consume its nonce is a signer without state once the chain holds
 //! [`MAX_ADDRESSES`] addresses ([`Refusal::nonce_consumed`] is false; left out as well).
 //!
@@ -146,7 +147,7 @@ pub enum AuthError {
 
 impl AuthError {
     /// Whether the replay rules refused the transaction (codes 101..=103): its nonce cannot be
-    /// recorded and the transaction can never be authorized.
+    /// recorded (see the module doc on why leaving it out is safe).
     pub const fn is_replay(&self) -> bool {
         matches!(
             self,

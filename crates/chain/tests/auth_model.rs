@@ -163,28 +163,6 @@ struct Model {
 }
 
 impl Model {
-    /// What a block does: the verdict (error code, and whether the nonce was consumed) or the
-    /// principal, with the addresses whose state changes. A refusal after the replay rules
-    /// (codes 110 and up) still uses the nonce.
-    fn settle(
-        &mut self,
-        signer: Address,
-        nonce: u64,
-        master: Option<Address>,
-        actions: &[TxAction],
-        time: u64,
-        faucet: Option<Address>,
-    ) -> Result<(Address, BTreeSet<Address>), (u16, bool)> {
-        match self.run(signer, nonce, master, actions, time, faucet) {
-            Ok(done) => Ok(done),
-            Err(code) if code >= 110 => {
-                self.used.entry(signer).or_default().push(nonce);
-                Err((code, true))
-            }
-            Err(code) => Err((code, false)),
-        }
-    }
-
     /// The verdict (error code) or the principal and the addresses whose state changes.
     fn run(
         &mut self,
@@ -339,7 +317,16 @@ fn run_sequence(ops: &[Op], faucet_key: Option<u8>) -> Result<Auth, TestCaseErro
         if applied.is_err() {
             prop_assert_eq!(&pure, &before, "a rejection by apply changed the state");
         }
-        let want = model.settle(addr_of(op.signer), nonce, master, &actions, time, faucet);
+        // What a block does: a refusal after the replay rules (codes 110 and up) still uses
+        // the nonce.
+        let want = match model.run(addr_of(op.signer), nonce, master, &actions, time, faucet) {
+            Ok(done) => Ok(done),
+            Err(code) if code >= 110 => {
+                model.used.entry(addr_of(op.signer)).or_default().push(nonce);
+                Err((code, true))
+            }
+            Err(code) => Err((code, false)),
+        };
         match (&got, &want) {
             (Ok(a), Ok((principal, changed))) => {
                 prop_assert_eq!(a.principal, *principal);

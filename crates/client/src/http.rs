@@ -449,18 +449,18 @@ mod tests {
 
     #[test]
     fn a_refused_drop_names_its_rule() {
-        let drop = |reason: &str, code| rest::Tx {
-            hash: "ab".into(),
-            status: TxState::Dropped,
-            height: None,
-            time_ms: None,
-            signer: None,
-            principal: None,
-            nonce: None,
-            actions: Vec::new(),
-            outcome: None,
-            reason: Some(reason.into()),
-            code,
+        // A finalized record turned into a drop record.
+        let drop = |reason: &str, code| {
+            let outcome = rest::TxOutcome {
+                status: OutcomeKind::Executed,
+                code: None,
+                reason: None,
+                actions: vec![],
+            };
+            let mut tx = report(outcome).tx;
+            (tx.status, tx.height, tx.outcome) = (TxState::Dropped, None, None);
+            (tx.reason, tx.code) = (Some(reason.to_string()), code);
+            tx
         };
         let e = dropped("ab".into(), Some(drop("nonce 7 already used", Some(103))));
         assert_eq!(e.rule(), Some("NonceUsed"));
