@@ -403,7 +403,7 @@ pub struct Proposed<T> {
 ///
 /// Layout: entries live in a slab of slots (a free list reuses them); a hash table maps hashes
 /// to slots. The orders the policy needs (priority per class, each sender's non-cancels,
-/// expiry) are queues of [`Ref`]s in arrival order: admitting appends, removing only frees the
+/// expiry) are queues of `Ref`s in arrival order: admitting appends, removing only frees the
 /// slot, and dead references are skipped by readers and dropped at the ends or by compaction.
 /// Arrival order is expiry order as long as admission times do not step back; an admission
 /// with an earlier time than a previous one goes to a B-tree by `(admitted_ms, arrival)`

@@ -1,7 +1,7 @@
 //! A validator's price observer: reads its configured sources for every asset, combines them
 //! (`novation_oracle::source::combine`: weighted median, stale/future/invalid/outlier sources
 //! dropped, nothing reported with fewer than `min_sources`), signs the result and hands it to
-//! gossip and the local [`ObservationPool`](crate::oracle::ObservationPool).
+//! gossip and the local [`crate::oracle::ObservationPool`].
 //!
 //! Sources implement [`PriceSource`], a synchronous read of the latest price a source holds:
 //! computed sources ([`SimSource`] on the devnet path, [`CsvSource`] replaying a series,

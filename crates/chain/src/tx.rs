@@ -1196,7 +1196,7 @@ impl Read for PublicKey {
     }
 }
 
-/// Most decompressed ed25519 keys remembered by [`read_ed25519_key`] (about 10 MB at most).
+/// Most decompressed ed25519 keys remembered by `read_ed25519_key` (about 10 MB at most).
 pub const KEY_CACHE_MAX: usize = 1 << 16;
 
 /// ed25519 keys already decoded, by encoding (see [`read_ed25519_key`]).

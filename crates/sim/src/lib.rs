@@ -6,7 +6,7 @@
 //! | [`workload`] | mixed order flow (makers, takers, cancels, modifies) that learns from the engine's events |
 //! | [`positions`] | the liquidation-check fixture: many accounts with positions, empty blocks with moving prices |
 //! | [`market`] | the devnet market: makers, takers, leveraged traders and a keeper as seeded state machines over a read-only view, and a harness driving them against an engine |
-//! | [`bench`] | the `engine-bench` runners and report, timed through an injected [`bench::Stopwatch`] |
+//! | [`bench`](mod@bench) | the `engine-bench` runners and report, timed through an injected [`bench::Stopwatch`] |
 //!
 //! Deterministic like the engine: no clock (time is injected), no hashed collections, no
 //! threads. The binary `engine-bench` supplies the wall clock.
