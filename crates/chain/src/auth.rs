@@ -39,7 +39,7 @@
 //! # One transaction, in order
 //!
 //! [`Auth::authorize`] is a pure check; it returns the [`Authorized`] principal and the planned
-//! grant changes. [`Auth::apply`] (or [`Auth::commit`] of an authorization) then records the
+//! grant changes. [`Auth::apply`] authorizes and then records the
 //! nonce and applies the grant changes in action order. A rejection changes nothing. Rules
 //! after the nonce: `master` is not the signer, the signer is an unexpired agent of `master`
 //! and every action fits its scope (in action order); then the chain actions in action order:
@@ -289,8 +289,6 @@ pub struct Authorized {
     pub nonce: u64,
     /// The grant changes, in action order.
     pub changes: Vec<GrantChange>,
-    time_ms: u64,
-    faucet: Option<Address>,
 }
 
 impl Authorized {
@@ -415,7 +413,7 @@ impl Auth {
         };
         let changes = self.plan_chain_actions(signer, entry, &tx.body.actions, time_ms, faucet)?;
         self.check_address_limit(signer, &changes)?;
-        Ok(Authorized { signer, principal, nonce, changes, time_ms, faucet })
+        Ok(Authorized { signer, principal, nonce, changes })
     }
 
     /// Authorizes `tx` and, if it passes, records it. A rejection changes nothing.
@@ -457,22 +455,6 @@ impl Auth {
         self.entries.entry(signer).or_default().nonces.insert(nonce);
         self.dirty.insert(signer);
         true
-    }
-
-    /// Records an authorization [`Auth::authorize`] gave for `tx` at `time_ms` on this state.
-    /// It is re-derived first: if the state changed since, or `authorized` belongs to another
-    /// transaction or time, nothing changes and this returns `false`.
-    pub fn commit(&mut self, tx: &SignedTx, authorized: &Authorized, time_ms: u64) -> bool {
-        if authorized.time_ms != time_ms {
-            return false;
-        }
-        match self.authorize(tx, time_ms, authorized.faucet) {
-            Ok(fresh) if fresh == *authorized => {
-                self.record_authorized(&fresh);
-                true
-            }
-            _ => false,
-        }
     }
 
     fn check_agent(

@@ -756,7 +756,7 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             match crate::state::admit(&mut scratch, faucet, &tx, time_ms) {
                 // A refused one goes in too: its nonce is consumed, so its refusal is final on
                 // every validator (left out, another proposer could include it later).
-                Ok(_) => {
+                Ok(()) => {
                     bytes += size;
                     actions += n;
                     txs.push(tx);

@@ -264,30 +264,19 @@ impl ChainState {
     }
 }
 
-/// How the block builder treats a transaction that [`admit`] did not leave out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Admission {
-    /// It will execute.
-    Authorized,
-    /// It will be refused in the block with this code and reason, its nonce consumed: the
-    /// refusal is final everywhere (see [`crate::auth`], "A refusal in a block is final").
-    Refused { code: u16, reason: String },
-}
-
 /// Runs replay protection and agent checks for `tx` against `auth` as a block would
-/// ([`Auth::settle`]; the proposer's filter runs this on a scratch copy). `Err`: leave it out
-/// (a replay refusal, which could never execute, or one that cannot consume its nonce).
+/// ([`Auth::settle`]; the proposer's filter runs this on a scratch copy). `Ok`: it goes in the
+/// block, to execute or to be refused with its nonce consumed (a final refusal, see
+/// [`crate::auth`]). `Err`: leave it out (a replay refusal, or one that cannot consume its
+/// nonce), with the refusal's code and message.
 pub fn admit(
     auth: &mut Auth,
     faucet: Option<Address>,
     tx: &SignedTx,
     time_ms: u64,
-) -> Result<Admission, (u16, String)> {
+) -> Result<(), (u16, String)> {
     match auth.settle(tx, time_ms, faucet) {
-        Ok(_) => Ok(Admission::Authorized),
-        Err(r) if r.nonce_consumed => {
-            Ok(Admission::Refused { code: r.error.code(), reason: r.error.to_string() })
-        }
-        Err(r) => Err((r.error.code(), r.error.to_string())),
+        Err(r) if !r.nonce_consumed => Err((r.error.code(), r.error.to_string())),
+        _ => Ok(()),
     }
 }

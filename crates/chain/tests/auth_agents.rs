@@ -350,6 +350,24 @@ fn address_limit_counts_new_signers_and_agents() {
 }
 
 #[test]
+fn authorize_plans_and_apply_records() {
+    let mut auth = Auth::new();
+    let tx = signed(&key(1), T, None, vec![approve(2, &[], None, EXPIRES)]);
+    let before = auth.clone();
+    let authorized = auth.authorize(&tx, T, None).expect("authorized");
+    assert_eq!(authorized.principal, addr(1));
+    assert!(!authorized.is_agent());
+    assert_eq!(authorized.changes.len(), 1);
+    assert!(matches!(authorized.changes[0], GrantChange::Approve { .. }));
+    assert_eq!(auth, before, "authorize is pure");
+    assert_eq!(auth.apply(&tx, T, None), Ok(authorized));
+    // Recorded: the nonce is now used.
+    let after = auth.clone();
+    assert_eq!(auth.apply(&tx, T, None), Err(AuthError::NonceUsed { nonce: T }));
+    assert_eq!(auth, after);
+}
+
+#[test]
 fn settle_consumes_the_nonce_of_a_refusal_after_the_replay_rules() {
     let mut auth = Auth::new();
     // An agent's order before its master approved it: refused, and its nonce is spent.
@@ -413,28 +431,6 @@ fn settle_cannot_consume_a_nonce_past_the_address_limit() {
     let refused = auth.settle(&late, T, None).expect_err("outside the window");
     assert!(!refused.nonce_consumed);
     assert_eq!(auth.nonces(&addr(1)), &[T, T + 1]);
-}
-
-#[test]
-fn commit_applies_only_a_fresh_authorization() {
-    let mut auth = Auth::new();
-    let tx = signed(&key(1), T, None, vec![approve(2, &[], None, EXPIRES)]);
-    let authorized = auth.authorize(&tx, T, None).expect("authorized");
-    assert_eq!(authorized.principal, addr(1));
-    assert!(!authorized.is_agent());
-    assert_eq!(authorized.changes.len(), 1);
-    assert!(matches!(authorized.changes[0], GrantChange::Approve { .. }));
-    // Wrong time or wrong transaction: nothing happens.
-    let before = auth.clone();
-    assert!(!auth.commit(&tx, &authorized, T + 1));
-    let other = signed(&key(1), T + 1, None, vec![place(1, 1)]);
-    assert!(!auth.commit(&other, &authorized, T));
-    assert_eq!(auth, before);
-    assert!(auth.commit(&tx, &authorized, T));
-    // Stale: the nonce is now used.
-    let after = auth.clone();
-    assert!(!auth.commit(&tx, &authorized, T));
-    assert_eq!(auth, after);
 }
 
 #[test]
