@@ -1,6 +1,6 @@
 //! Benchmark of the novation order book against order-book crates from crates.io, on one seeded
 //! synthetic flow (see [`flow`]): throughput (median of several runs), per-operation latency
-//! percentiles per kind, heap bytes per resting order, and a check that every book produces the
+//! percentiles per kind (each the median over as many latency runs), heap bytes per resting order, and a check that every book produces the
 //! same fills as the generator's reference book.
 //!
 //! The binary `book-bench` is a thin wrapper around [`cli_main`]; the integration tests drive
@@ -29,7 +29,7 @@ use measure::{Heap, Latency, Run};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub flow: FlowConfig,
-    /// Timed throughput runs per implementation (the median is reported).
+    /// Timed throughput runs, and latency runs, per implementation (medians are reported).
     pub runs: usize,
     /// Run only the implementations with these names (all when empty).
     pub only: Vec<String>,
@@ -53,7 +53,7 @@ pub const USAGE: &str = "\
 usage: book-bench [--seed N] [--runs N] [--resting N] [--ops N] [--quick] [--only NAME,...]
 
   --seed N      flow seed (default 42)
-  --runs N      timed throughput runs per book; the median is reported (default 5)
+  --runs N      throughput runs and latency runs per book; medians are reported (default 5)
   --resting N   orders loaded, untimed, before the timed operations (default 50000)
   --ops N       timed operations (default 1000000)
   --quick       small sizes: 2000 resting, 20000 operations, 2 runs (sizes given after it win)
@@ -151,7 +151,10 @@ pub struct Report {
     pub name: &'static str,
     /// Operations per second of each timed run.
     pub runs_ops_per_s: Vec<f64>,
+    /// Latency: each percentile the median over the latency runs (see [`Latency::median_of`]).
     pub latency: Option<Latency>,
+    /// The latency runs behind it, in run order.
+    pub latency_runs: Vec<Latency>,
     pub heap: Option<Heap>,
     /// Fills of the first run (all runs and the latency run must agree, see `consistent`).
     pub fills: Option<Fills>,
@@ -168,6 +171,7 @@ impl Report {
             name,
             runs_ops_per_s: Vec::new(),
             latency: None,
+            latency_runs: Vec::new(),
             heap: None,
             fills: None,
             consistent: true,
@@ -260,13 +264,20 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
             });
         }
     }
-    for (entry, report) in selected.iter().zip(&mut reports) {
-        writeln!(progress, "{}: latency", entry.name)?;
-        guard(report, &mut |r| {
-            let (latency, fills) = (entry.latency)(&flow, overhead);
-            r.latency = Some(latency);
-            r.note_fills(fills);
-        });
+    // As many latency runs as throughput runs, interleaved the same way; each percentile
+    // reported is the median over them.
+    for run in 0..config.runs {
+        for (entry, report) in selected.iter().zip(&mut reports) {
+            writeln!(progress, "{}: latency {}/{}", entry.name, run + 1, config.runs)?;
+            guard(report, &mut |r| {
+                let (latency, fills) = (entry.latency)(&flow, overhead);
+                r.latency_runs.push(latency);
+                r.note_fills(fills);
+            });
+        }
+    }
+    for report in &mut reports {
+        report.latency = Latency::median_of(&report.latency_runs);
     }
 
     let ours = reports.iter().find(|r| r.name == OURS);
@@ -342,7 +353,9 @@ fn write_report(
     )?;
     writeln!(
         out,
-        "latency: one Instant pair per operation, median timer overhead {overhead} ns subtracted"
+        "latency: one Instant pair per operation, median timer overhead {overhead} ns subtracted; \
+         each percentile is the median over {} latency runs",
+        config.runs
     )?;
     writeln!(out)?;
 
@@ -398,6 +411,18 @@ fn write_report(
     for r in &outcome.reports {
         let runs: Vec<String> =
             r.runs_ops_per_s.iter().map(|x| format!("{:.2}", x / 1e6)).collect();
+        writeln!(out, "  {:<13} {}", r.name, runs.join(" "))?;
+    }
+    writeln!(out, "latency runs (p99 ns add/cancel/ioc, in run order):")?;
+    for r in &outcome.reports {
+        let runs: Vec<String> = r
+            .latency_runs
+            .iter()
+            .map(|l| {
+                let [add, cancel, ioc] = l.kinds.map(|p| p.p99);
+                format!("{add}/{cancel}/{ioc}")
+            })
+            .collect();
         writeln!(out, "  {:<13} {}", r.name, runs.join(" "))?;
     }
     writeln!(out)?;
@@ -512,5 +537,27 @@ mod tests {
         assert_eq!(fastest_peer(&reports, right, false), Some(9e6));
         assert_eq!(fastest_peer(&reports, right, true), Some(4e6));
         assert_eq!(fastest_peer(&reports[..1], right, false), None);
+    }
+
+    /// Each percentile of each kind is the median of that percentile on its own (not the
+    /// percentiles of one chosen run), and an even count takes the lower middle value.
+    #[test]
+    fn latency_percentiles_are_medians_over_the_runs() {
+        let run = |p99s: [u64; 3], p50: u64| {
+            let mut l = Latency::default();
+            for (kind, p99) in p99s.into_iter().enumerate() {
+                l.kinds[kind] =
+                    measure::Percentiles { count: 7, p50, p99, p999: p99 * 2, max: p99 * 3 };
+            }
+            l
+        };
+        let runs =
+            [run([300, 400, 2000], 10), run([100, 350, 1000], 30), run([200, 500, 1500], 20)];
+        let m = Latency::median_of(&runs).expect("three runs");
+        let [add, cancel, ioc] = m.kinds;
+        assert_eq!((add.p50, add.p99, add.p999, add.max, add.count), (20, 200, 400, 600, 7));
+        assert_eq!((cancel.p99, ioc.p99), (400, 1500));
+        assert_eq!(Latency::median_of(&runs[..2]).expect("two").kinds[0].p99, 100);
+        assert_eq!(Latency::median_of(&[]), None);
     }
 }

@@ -9,7 +9,8 @@
 //! timed operations: ~70 % passive adds a few ticks behind the opposite best, ~25 % cancels of
 //! live, mostly recent orders, ~5 % marketable IOCs) and runs it through our book and through
 //! `matchcore`, `lobster`, `rust_ob` and `orderbook-rs` behind thin adapters. Prints ops/s
-//! (median of the runs), p50/p99 latency per operation kind, heap bytes per resting order and
+//! (median of the runs), p50/p99 latency per operation kind (each the median over as many
+//! latency runs), heap bytes per resting order and
 //! the fixed preallocation (from the counting allocator below), checks every book's fill totals
 //! against the generator's reference book, and ends with `ratio_vs_fastest_peer=X.XX`.
 //! Exits 0 even when a peer's fills differ (they are reported), 1 when ours differ.

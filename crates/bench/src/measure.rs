@@ -76,6 +76,34 @@ pub struct Latency {
     pub kinds: [Percentiles; 3],
 }
 
+impl Latency {
+    /// Each percentile of each kind as the median of that percentile over `runs` (the lower of
+    /// the two middle values for an even count, so every figure is one a run measured). A
+    /// single pass's p99 moves by 100 ns or more with the host's state, so one pass says
+    /// little; the runs themselves are printed beside the median.
+    pub fn median_of(runs: &[Latency]) -> Option<Latency> {
+        if runs.is_empty() {
+            return None;
+        }
+        let pick = |field: &dyn Fn(&Latency) -> u64| {
+            let mut values: Vec<u64> = runs.iter().map(field).collect();
+            values.sort_unstable();
+            values[(values.len() - 1) / 2]
+        };
+        let mut out = Latency::default();
+        for kind in 0..out.kinds.len() {
+            out.kinds[kind] = Percentiles {
+                count: runs[0].kinds[kind].count,
+                p50: pick(&|l| l.kinds[kind].p50),
+                p99: pick(&|l| l.kinds[kind].p99),
+                p999: pick(&|l| l.kinds[kind].p999),
+                max: pick(&|l| l.kinds[kind].max),
+            };
+        }
+        Some(out)
+    }
+}
+
 /// The median cost of an empty `Instant::now()` / `elapsed()` pair, in nanoseconds.
 pub fn timer_overhead_ns() -> u64 {
     let mut samples = Vec::with_capacity(200_000);
