@@ -425,6 +425,23 @@ fn write_report(
             .collect();
         writeln!(out, "  {:<13} {}", r.name, runs.join(" "))?;
     }
+    writeln!(
+        out,
+        "cancels whose target was drawn uniformly over the live orders ({} of {}; the rest \
+         target recent orders), p50/p99 ns, medians over the runs:",
+        flow.uniform_cancels.len(),
+        flow.stats.cancels
+    )?;
+    for r in &outcome.reports {
+        let p = r.latency.map(|l| l.uniform_cancels);
+        writeln!(
+            out,
+            "  {:<13} {}/{}",
+            r.name,
+            fmt_opt(p.map(|p| p.p50)),
+            fmt_opt(p.map(|p| p.p99))
+        )?;
+    }
     writeln!(out)?;
     for r in &outcome.reports {
         if !r.fills_match(flow.expected) {
@@ -460,6 +477,11 @@ fn write_report(
                 fmt_opt(p.map(|p| p.p99))
             );
         }
+        let _ = write!(
+            line,
+            " cancel_uniform_p99_ns={}",
+            fmt_opt(r.latency.map(|l| l.uniform_cancels.p99))
+        );
         let _ = write!(
             line,
             " heap_bytes_per_order={} heap_prealloc_bytes={} fills_qty={} fills_notional={} errors={} fills_match={}",
@@ -545,6 +567,7 @@ mod tests {
     fn latency_percentiles_are_medians_over_the_runs() {
         let run = |p99s: [u64; 3], p50: u64| {
             let mut l = Latency::default();
+            l.uniform_cancels.p99 = p99s[1] + 100;
             for (kind, p99) in p99s.into_iter().enumerate() {
                 l.kinds[kind] =
                     measure::Percentiles { count: 7, p50, p99, p999: p99 * 2, max: p99 * 3 };
@@ -556,7 +579,7 @@ mod tests {
         let m = Latency::median_of(&runs).expect("three runs");
         let [add, cancel, ioc] = m.kinds;
         assert_eq!((add.p50, add.p99, add.p999, add.max, add.count), (20, 200, 400, 600, 7));
-        assert_eq!((cancel.p99, ioc.p99), (400, 1500));
+        assert_eq!((cancel.p99, ioc.p99, m.uniform_cancels.p99), (400, 1500, 500));
         assert_eq!(Latency::median_of(&runs[..2]).expect("two").kinds[0].p99, 100);
         assert_eq!(Latency::median_of(&[]), None);
     }

@@ -74,6 +74,9 @@ impl Percentiles {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Latency {
     pub kinds: [Percentiles; 3],
+    /// The cancels whose target the flow drew uniformly over the live orders (a fifth of
+    /// them; [`Flow::uniform_cancels`]), on their own: they set the cancel p99.
+    pub uniform_cancels: Percentiles,
 }
 
 impl Latency {
@@ -90,15 +93,17 @@ impl Latency {
             values.sort_unstable();
             values[(values.len() - 1) / 2]
         };
-        let mut out = Latency::default();
+        let median = |of: &dyn Fn(&Latency) -> Percentiles| Percentiles {
+            count: of(&runs[0]).count,
+            p50: pick(&|l| of(l).p50),
+            p99: pick(&|l| of(l).p99),
+            p999: pick(&|l| of(l).p999),
+            max: pick(&|l| of(l).max),
+        };
+        let mut out =
+            Latency { uniform_cancels: median(&|l| l.uniform_cancels), ..Latency::default() };
         for kind in 0..out.kinds.len() {
-            out.kinds[kind] = Percentiles {
-                count: runs[0].kinds[kind].count,
-                p50: pick(&|l| l.kinds[kind].p50),
-                p99: pick(&|l| l.kinds[kind].p99),
-                p999: pick(&|l| l.kinds[kind].p999),
-                max: pick(&|l| l.kinds[kind].max),
-            };
+            out.kinds[kind] = median(&|l| l.kinds[kind]);
         }
         Some(out)
     }
@@ -122,17 +127,24 @@ pub fn latency<A: BookUnderTest>(flow: &Flow, overhead_ns: u64) -> (Latency, Fil
         counts[op.kind() as usize] += 1;
     }
     let mut samples = counts.map(Vec::<u64>::with_capacity);
+    let mut uniform = Vec::with_capacity(flow.uniform_cancels.len());
+    let mut next_uniform = flow.uniform_cancels.iter().copied().peekable();
     let mut book = loaded::<A>(flow);
-    for op in &flow.ops {
+    for (position, op) in flow.ops.iter().enumerate() {
         let start = Instant::now();
         book.apply(black_box(op));
         let ns = start.elapsed().as_nanos() as u64;
-        samples[op.kind() as usize].push(ns.saturating_sub(overhead_ns));
+        let ns = ns.saturating_sub(overhead_ns);
+        samples[op.kind() as usize].push(ns);
+        if next_uniform.next_if_eq(&position).is_some() {
+            uniform.push(ns);
+        }
     }
     black_box(&mut book);
     let fills = book.fills();
     drop(book);
-    let mut latency = Latency::default();
+    let mut latency =
+        Latency { uniform_cancels: Percentiles::of(&mut uniform), ..Latency::default() };
     for kind in OpKind::ALL {
         latency.kinds[kind as usize] = Percentiles::of(&mut samples[kind as usize]);
     }
