@@ -302,9 +302,6 @@ enum Message {
         depth: usize,
         reply: oneshot::Sender<Option<(Vec<Level>, Vec<Level>)>>,
     },
-    Snapshot {
-        reply: oneshot::Sender<Arc<ChainState>>,
-    },
     /// Runs a read-only closure on the finalized state (it replies through its own channel).
     Query(Box<dyn FnOnce(&ChainState) + Send>),
 }
@@ -378,11 +375,6 @@ impl ExecutorMailbox {
 
     pub async fn book(&self, market: MarketId, depth: usize) -> Option<(Vec<Level>, Vec<Level>)> {
         self.ask(|reply| Message::Book { market, depth, reply }).await.flatten()
-    }
-
-    /// A copy of the finalized state (for tests and tools; clones the engine).
-    pub async fn snapshot(&self) -> Option<Arc<ChainState>> {
-        self.ask(|reply| Message::Snapshot { reply }).await
     }
 
     /// Forwards a marshal update (the finalized-block reporter calls this).
@@ -688,9 +680,6 @@ impl<E: commonware_storage::Context + commonware_runtime::Spawner> Executor<E> {
             }
             Message::Book { market, depth, reply } => {
                 let _ = reply.send(values::book_levels(&self.finalized.engine, market, depth));
-            }
-            Message::Snapshot { reply } => {
-                let _ = reply.send(Arc::new(self.finalized.clone()));
             }
             Message::Query(f) => f(&self.finalized),
         }
