@@ -151,9 +151,7 @@ pub struct Report {
     pub name: &'static str,
     /// Operations per second of each timed run.
     pub runs_ops_per_s: Vec<f64>,
-    /// Latency: each percentile the median over the latency runs (see [`Latency::median_of`]).
-    pub latency: Option<Latency>,
-    /// The latency runs behind it, in run order.
+    /// The latency runs, in run order (reported through [`Report::latency`]).
     pub latency_runs: Vec<Latency>,
     pub heap: Option<Heap>,
     /// Fills of the first run (all runs and the latency run must agree, see `consistent`).
@@ -170,7 +168,6 @@ impl Report {
         Report {
             name,
             runs_ops_per_s: Vec::new(),
-            latency: None,
             latency_runs: Vec::new(),
             heap: None,
             fills: None,
@@ -178,6 +175,11 @@ impl Report {
             errors: 0,
             panic: None,
         }
+    }
+
+    /// Latency: each percentile the median over the latency runs ([`Latency::median_of`]).
+    pub fn latency(&self) -> Option<Latency> {
+        Latency::median_of(&self.latency_runs)
     }
 
     /// Median operations per second over the runs.
@@ -276,9 +278,6 @@ pub fn run(config: &Config, out: &mut dyn Write, progress: &mut dyn Write) -> io
             });
         }
     }
-    for report in &mut reports {
-        report.latency = Latency::median_of(&report.latency_runs);
-    }
 
     let ours = reports.iter().find(|r| r.name == OURS);
     let ours_ok = ours.is_none_or(|r| r.fills_match(flow.expected));
@@ -375,7 +374,7 @@ fn write_report(
     );
     for r in &outcome.reports {
         let lat = |k: OpKind| {
-            r.latency.map_or_else(
+            r.latency().map_or_else(
                 || "n/a".to_string(),
                 |l| format!("{}/{}", l.kinds[k as usize].p50, l.kinds[k as usize].p99),
             )
@@ -433,7 +432,7 @@ fn write_report(
         flow.stats.cancels
     )?;
     for r in &outcome.reports {
-        let p = r.latency.map(|l| l.uniform_cancels);
+        let p = r.latency().map(|l| l.uniform_cancels);
         writeln!(
             out,
             "  {:<13} {}/{}",
@@ -467,7 +466,7 @@ fn write_report(
     for r in &outcome.reports {
         let mut line = format!("{} ops_per_s={:.0}", r.name, r.ops_per_s());
         for kind in OpKind::ALL {
-            let p = r.latency.map(|l| l.kinds[kind as usize]);
+            let p = r.latency().map(|l| l.kinds[kind as usize]);
             let _ = write!(
                 line,
                 " {}_p50_ns={} {}_p99_ns={}",
@@ -480,7 +479,7 @@ fn write_report(
         let _ = write!(
             line,
             " cancel_uniform_p99_ns={}",
-            fmt_opt(r.latency.map(|l| l.uniform_cancels.p99))
+            fmt_opt(r.latency().map(|l| l.uniform_cancels.p99))
         );
         let _ = write!(
             line,

@@ -79,33 +79,40 @@ pub struct Latency {
     pub uniform_cancels: Percentiles,
 }
 
+impl Percentiles {
+    /// Each field the median of that field over `runs` (the lower of the two middle values for
+    /// an even count, so every figure is one a run measured); `count` is the first run's.
+    fn median_of(runs: impl Iterator<Item = Percentiles> + Clone) -> Percentiles {
+        let field = |get: fn(&Percentiles) -> u64| {
+            let mut values: Vec<u64> = runs.clone().map(|p| get(&p)).collect();
+            values.sort_unstable();
+            values.get(values.len().saturating_sub(1) / 2).copied().unwrap_or(0)
+        };
+        Percentiles {
+            count: runs.clone().next().map_or(0, |p| p.count),
+            p50: field(|p| p.p50),
+            p99: field(|p| p.p99),
+            p999: field(|p| p.p999),
+            max: field(|p| p.max),
+        }
+    }
+}
+
 impl Latency {
-    /// Each percentile of each kind as the median of that percentile over `runs` (the lower of
-    /// the two middle values for an even count, so every figure is one a run measured). A
-    /// single pass's p99 moves by 100 ns or more with the host's state, so one pass says
-    /// little; the runs themselves are printed beside the median.
+    /// Each percentile of each kind (and of the uniform cancels) as the median of that
+    /// percentile over `runs`, `None` for no runs. A single pass's p99 moves by 100 ns or more
+    /// with the host's state, so one pass says little; the runs themselves are printed beside
+    /// the median.
     pub fn median_of(runs: &[Latency]) -> Option<Latency> {
         if runs.is_empty() {
             return None;
         }
-        let pick = |field: &dyn Fn(&Latency) -> u64| {
-            let mut values: Vec<u64> = runs.iter().map(field).collect();
-            values.sort_unstable();
-            values[(values.len() - 1) / 2]
-        };
-        let median = |of: &dyn Fn(&Latency) -> Percentiles| Percentiles {
-            count: of(&runs[0]).count,
-            p50: pick(&|l| of(l).p50),
-            p99: pick(&|l| of(l).p99),
-            p999: pick(&|l| of(l).p999),
-            max: pick(&|l| of(l).max),
-        };
-        let mut out =
-            Latency { uniform_cancels: median(&|l| l.uniform_cancels), ..Latency::default() };
-        for kind in 0..out.kinds.len() {
-            out.kinds[kind] = median(&|l| l.kinds[kind]);
-        }
-        Some(out)
+        Some(Latency {
+            kinds: std::array::from_fn(|kind| {
+                Percentiles::median_of(runs.iter().map(move |l| l.kinds[kind]))
+            }),
+            uniform_cancels: Percentiles::median_of(runs.iter().map(|l| l.uniform_cancels)),
+        })
     }
 }
 
